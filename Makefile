@@ -1,0 +1,77 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is here for them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export BYLINE_DATA_DIR ?= $(CURDIR)/data
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres lint format chromium bench screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The installed project, redone when its dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Browser tests drive Debian's Chromium; never a browser downloaded by a test tool.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Chromium with apt-get (browser tests need it)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "Browser tests need Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu) and try again."; \
+	    exit 1; \
+	  fi; \
+	fi
+
+run: $(VENV)/.installed
+	$(BIN)/byline migrate --noinput -v0
+	$(BIN)/byline collectstatic --noinput -v0
+	$(BIN)/byline demo --if-empty
+	$(BIN)/byline serve
+
+test: $(VENV)/.dev-installed node_modules/.installed chromium
+	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	env -u DATABASE_URL $(BIN)/pytest -q
+
+# The same suite on PostgreSQL when one answers (CI has one; TEST_DATABASE_URL picks another).
+test-postgres:
+	@url="$${TEST_DATABASE_URL:-$(PG_URL)}"; \
+	if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
+	  echo "Running the suite on PostgreSQL ($$url)"; \
+	  DATABASE_URL="$$url" $(BIN)/pytest -q; \
+	elif [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "TEST_DATABASE_URL is set but PostgreSQL does not answer at $$url"; exit 1; \
+	else \
+	  echo "No PostgreSQL at $$url: suite ran on SQLite only."; \
+	fi
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,38 @@
+"""A strict Content-Security-Policy for the public site.
+
+The theme ships its own scripts and styles and loads nothing from other hosts, so the policy can
+forbid everything else. Story embeds (video players) are the one exception and live in frames.
+Wagtail's admin manages its own pages and is left alone.
+"""
+
+PUBLIC_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: https:",
+        "media-src 'self' https:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "frame-src https:",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ]
+)
+ADMIN_PREFIXES = ("/admin/", "/django-admin/")
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith(ADMIN_PREFIXES):
+            response.headers.setdefault("Content-Security-Policy", PUBLIC_POLICY)
+            response.headers.setdefault(
+                "Permissions-Policy", "interest-cohort=(), camera=(), microphone=()"
+            )
+        return response

@@ -1,0 +1,114 @@
+"""The publication: its home page and its site-wide settings."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import StreamField
+from wagtail.models import Page
+
+# First path segments the site itself answers; a page slug equal to one would be unreachable.
+RESERVED_SLUGS = frozenset(
+    {
+        "tag", "tags", "author", "authors", "page", "rss", "feed", "search", "members", "member",
+        "account", "ghost", "admin", "django-admin", "static", "media", "sitemap.xml",
+        "sitemap-news.xml", "robots.txt", "favicon.ico", "documents", "images", "api",
+        "subscribe", "signin", "signup", "unsubscribe", "comments", "email", "webhooks", "r",
+        "_util", "assets", "content", "p", "404", "500",
+    }
+)  # fmt: skip
+
+
+class ReservedSlugMixin:
+    """Refuse slugs that would shadow a route of the site, with a form error on the slug field."""
+
+    def clean(self):
+        super().clean()
+        if self.slug and self.slug.lower() in RESERVED_SLUGS:
+            raise ValidationError(
+                {"slug": f"“{self.slug}” is used by the site itself; choose another slug."}
+            )
+
+
+class HomePage(Page):
+    """The site root. Its listing is served by the stories app's home view (see byline/urls.py);
+    this page carries the site's place in the tree and its SEO fields."""
+
+    max_count = 1
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["stories.StoryPage", "stories.StandalonePage"]
+    # The listing lives in a view, so a preview of this page would show nothing useful.
+    preview_modes = []
+
+    class Meta:
+        verbose_name = "home page"
+
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1a73e8.")
+
+
+class NavigationLinkBlock(blocks.StructBlock):
+    label = blocks.CharBlock(max_length=50)
+    url = blocks.CharBlock(max_length=500, help_text="A path like /about/ or a full URL.")
+
+
+@register_setting(icon="site")
+class PublicationSettings(BaseSiteSetting):
+    """What the publication says about itself: shown in the header, footer, feeds and metadata."""
+
+    name = models.CharField(max_length=120, default="Byline")
+    description = models.CharField(max_length=300, blank=True)
+    logo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accent_colour = models.CharField(max_length=7, default="#c2410c", validators=[hex_colour])
+    navigation = StreamField([("link", NavigationLinkBlock())], blank=True, use_json_field=True)
+    subscribe_heading = models.CharField(max_length=120, default="Be the first to know")
+    subscribe_subheading = models.CharField(
+        max_length=250, default="Get notified about upcoming stories"
+    )
+    footer_text = models.CharField(max_length=300, blank=True)
+    x_handle = models.CharField("X (Twitter) handle", max_length=50, blank=True)
+    facebook_page = models.CharField(max_length=100, blank=True)
+    bluesky_handle = models.CharField(max_length=100, blank=True)
+    threads_handle = models.CharField(max_length=50, blank=True)
+    linkedin_page = models.CharField(max_length=100, blank=True)
+
+    panels = [
+        MultiFieldPanel(
+            [FieldPanel("name"), FieldPanel("description"), FieldPanel("logo")], "Identity"
+        ),
+        FieldPanel("accent_colour"),
+        FieldPanel("navigation"),
+        MultiFieldPanel(
+            [FieldPanel("subscribe_heading"), FieldPanel("subscribe_subheading")],
+            "Subscribe call to action",
+        ),
+        FieldPanel("footer_text"),
+        MultiFieldPanel(
+            [
+                FieldPanel("x_handle"),
+                FieldPanel("facebook_page"),
+                FieldPanel("bluesky_handle"),
+                FieldPanel("threads_handle"),
+                FieldPanel("linkedin_page"),
+            ],
+            "Social accounts",
+        ),
+    ]
+
+    class Meta:
+        verbose_name = "publication settings"
+
+    def social_links(self) -> list[tuple[str, str]]:
+        """(label, url) for every social account that is filled in."""
+        links = [
+            ("X", self.x_handle and f"https://x.com/{self.x_handle.lstrip('@')}"),
+            ("Facebook", self.facebook_page and f"https://www.facebook.com/{self.facebook_page}"),
+            ("Bluesky", self.bluesky_handle and f"https://bsky.app/profile/{self.bluesky_handle}"),
+            ("Threads", self.threads_handle and f"https://www.threads.net/@{self.threads_handle}"),
+            ("LinkedIn", self.linkedin_page and f"https://www.linkedin.com/{self.linkedin_page}"),
+        ]
+        return [(label, url) for label, url in links if url]

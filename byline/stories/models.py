@@ -1,0 +1,378 @@
+"""Stories, standalone pages, authors and tags."""
+
+import hashlib
+
+from django.db import models
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.text import slugify
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, ObjectList, TabbedInterface
+from wagtail.fields import StreamField
+from wagtail.images import get_image_model
+from wagtail.models import Orderable, Page, PageManager, PageQuerySet
+from wagtail.search import index
+
+from byline.core.blocks import StoryBodyBlock
+from byline.core.models import ReservedSlugMixin
+from byline.lib import text
+
+# Discs behind an author's initials when they have no photo: the theme defines this many colours
+# (.avatar--c0 … .avatar--c6); the slug picks one so an author keeps their colour everywhere.
+INITIALS_COLOUR_COUNT = 7
+
+
+def image_queryset():
+    return get_image_model().objects.prefetch_renditions()
+
+
+class Author(index.Indexed, models.Model):
+    """A byline credit shown on stories. Not a login: staff users are separate."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    bio = models.TextField(blank=True, max_length=2000)
+    photo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    website = models.URLField(blank=True)
+    location = models.CharField(max_length=120, blank=True)
+    x_handle = models.CharField("X (Twitter) handle", max_length=50, blank=True)
+    facebook = models.CharField(max_length=100, blank=True)
+    bluesky_handle = models.CharField(max_length=100, blank=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("bio"),
+        FieldPanel("photo"),
+        FieldPanel("location"),
+        MultiFieldPanel(
+            [
+                FieldPanel("website"),
+                FieldPanel("x_handle"),
+                FieldPanel("facebook"),
+                FieldPanel("bluesky_handle"),
+            ],
+            "Links",
+        ),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:120] or "author"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return f"/author/{self.slug}/"
+
+    @property
+    def initials(self) -> str:
+        """Up to two letters: first and last word of the name ("Ada Lovelace" -> "AL")."""
+        words = [word for word in self.name.split() if word[:1].isalnum()]
+        if not words:
+            return "?"
+        letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+        return letters.upper()
+
+    @property
+    def initials_colour_index(self) -> int:
+        digest = hashlib.sha256(self.slug.encode()).digest()
+        return digest[0] % INITIALS_COLOUR_COUNT
+
+    def same_as(self) -> list[str]:
+        """Profile URLs for JSON-LD `sameAs`."""
+        urls = [self.website] if self.website else []
+        if self.x_handle:
+            urls.append(f"https://x.com/{self.x_handle.lstrip('@')}")
+        if self.facebook:
+            urls.append(f"https://www.facebook.com/{self.facebook}")
+        if self.bluesky_handle:
+            urls.append(f"https://bsky.app/profile/{self.bluesky_handle}")
+        return urls
+
+
+class Tag(index.Indexed, models.Model):
+    """A topic. Tags whose name starts with '#' are internal: used by the newsroom, never shown."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True, max_length=1000)
+    feature_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accent_colour = models.CharField(max_length=7, blank=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("description"),
+        FieldPanel("feature_image"),
+        FieldPanel("accent_colour"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            # Ghost's convention: "#internal" becomes "hash-internal".
+            base = ("hash-" + self.name[1:]) if self.is_internal else self.name
+            self.slug = slugify(base)[:120] or "tag"
+        super().save(*args, **kwargs)
+
+    @property
+    def is_internal(self) -> bool:
+        return self.name.startswith("#")
+
+    @property
+    def visibility(self) -> str:
+        return "internal" if self.is_internal else "public"
+
+    def get_absolute_url(self) -> str:
+        return f"/tag/{self.slug}/"
+
+
+class StoryQuerySet(PageQuerySet):
+    def published(self):
+        return self.live().order_by("-first_published_at", "-pk")
+
+    def for_cards(self):
+        """Everything a story card shows, in a fixed number of queries whatever the count."""
+        return self.select_related("feature_image").prefetch_related(
+            Prefetch("feature_image", queryset=image_queryset()),
+            Prefetch(
+                "story_authors",
+                queryset=StoryAuthor.objects.select_related("author").order_by("sort_order"),
+            ),
+            Prefetch("story_authors__author__photo", queryset=image_queryset()),
+            Prefetch(
+                "story_tags", queryset=StoryTag.objects.select_related("tag").order_by("sort_order")
+            ),
+        )
+
+
+StoryManager = PageManager.from_queryset(StoryQuerySet)
+
+
+class StoryPage(ReservedSlugMixin, Page):
+    """A story: the unit of publishing. Its derived fields are computed on every save."""
+
+    VISIBILITY_CHOICES = [("public", "Everyone"), ("members", "Members only")]
+
+    body = StreamField(StoryBodyBlock(), blank=True, use_json_field=True)
+    custom_excerpt = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Shown under the title and on cards. Leave empty to use the story's opening.",
+    )
+    feature_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    feature_image_alt = models.CharField(max_length=250, blank=True)
+    feature_image_caption = models.CharField(max_length=500, blank=True)
+    featured = models.BooleanField(default=False)
+    visibility = models.CharField(max_length=10, choices=VISIBILITY_CHOICES, default="public")
+
+    og_title = models.CharField("Facebook/OpenGraph title", max_length=300, blank=True)
+    og_description = models.CharField("OpenGraph description", max_length=500, blank=True)
+    og_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    twitter_title = models.CharField("X card title", max_length=300, blank=True)
+    twitter_description = models.CharField("X card description", max_length=500, blank=True)
+    twitter_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    canonical_url = models.URLField(max_length=2000, blank=True)
+
+    # Derived on save (see refresh_derived_fields): never edited by hand.
+    plaintext = models.TextField(blank=True, editable=False)
+    excerpt = models.TextField(blank=True, editable=False)
+    reading_time = models.PositiveIntegerField(null=True, editable=False)
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = StoryManager()
+
+    parent_page_types = ["core.HomePage"]
+    subpage_types = []
+
+    content_panels = Page.content_panels + [
+        FieldPanel("custom_excerpt"),
+        MultiFieldPanel(
+            [
+                FieldPanel("feature_image"),
+                FieldPanel("feature_image_alt"),
+                FieldPanel("feature_image_caption"),
+            ],
+            "Feature image",
+        ),
+        FieldPanel("body"),
+        InlinePanel("story_authors", label="Authors", min_num=1, heading="Authors"),
+        InlinePanel("story_tags", label="Tags", heading="Tags (the first public tag is primary)"),
+        MultiFieldPanel([FieldPanel("featured"), FieldPanel("visibility")], "Placement"),
+    ]
+    seo_panels = Page.promote_panels + [
+        MultiFieldPanel(
+            [FieldPanel("og_title"), FieldPanel("og_description"), FieldPanel("og_image")],
+            "OpenGraph (Facebook, LinkedIn, …)",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("twitter_title"),
+                FieldPanel("twitter_description"),
+                FieldPanel("twitter_image"),
+            ],
+            "X card",
+        ),
+        FieldPanel("canonical_url"),
+    ]
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(content_panels, heading="Story"),
+            ObjectList(seo_panels, heading="SEO and social"),
+            ObjectList(Page.settings_panels, heading="Publishing"),
+        ]
+    )
+    search_fields = Page.search_fields + [
+        index.SearchField("custom_excerpt"),
+        index.SearchField("plaintext"),
+    ]
+
+    class Meta:
+        verbose_name = "story"
+        verbose_name_plural = "stories"
+
+    # ----- derived fields -----------------------------------------------------------------------
+
+    def body_html(self) -> str:
+        return str(self.body.render_as_block()) if self.body else ""
+
+    def refresh_derived_fields(self) -> None:
+        html = self.body_html()
+        self.plaintext = text.html_to_plaintext(html)
+        self.excerpt = text.excerpt(self.plaintext, self.custom_excerpt)
+        self.reading_time = text.reading_time(html, has_feature_image=bool(self.feature_image_id))
+        self.word_count = text.word_count(self.plaintext)
+
+    def full_clean(self, *args, **kwargs):
+        # Drafts and previews are validated, not saved: compute here too so they show the right figures.
+        self.refresh_derived_fields()
+        super().full_clean(*args, **kwargs)
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"body", "custom_excerpt", "feature_image"} & set(
+            update_fields
+        ):
+            self.refresh_derived_fields()
+            if update_fields is not None:
+                kwargs["update_fields"] = set(update_fields) | {
+                    "plaintext", "excerpt", "reading_time", "word_count",
+                }  # fmt: skip
+        return super().save(*args, **kwargs)
+
+    # ----- what templates and feeds read -------------------------------------------------------
+
+    @property
+    def published_at(self):
+        return (
+            self.first_published_at
+            or self.go_live_at
+            or self.latest_revision_created_at
+            or (timezone.now())
+        )
+
+    @property
+    def updated_at(self):
+        return self.last_published_at or self.published_at
+
+    @cached_property
+    def authors(self) -> list[Author]:
+        return [link.author for link in self.story_authors.all()]
+
+    @cached_property
+    def tags(self) -> list[Tag]:
+        return [link.tag for link in self.story_tags.all()]
+
+    @cached_property
+    def public_tags(self) -> list[Tag]:
+        return [tag for tag in self.tags if not tag.is_internal]
+
+    @property
+    def primary_tag(self) -> Tag | None:
+        return self.public_tags[0] if self.public_tags else None
+
+    @property
+    def primary_author(self) -> Author | None:
+        return self.authors[0] if self.authors else None
+
+    def get_template(self, request, *args, **kwargs):
+        return "stories/story_page.html"
+
+
+class StoryAuthor(Orderable):
+    story = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="story_authors")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="story_links")
+
+    panels = [FieldPanel("author")]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["story", "author"], name="unique_author_per_story")
+        ]
+
+
+class StoryTag(Orderable):
+    story = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="story_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="story_links")
+
+    panels = [FieldPanel("tag")]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["story", "tag"], name="unique_tag_per_story")
+        ]
+
+
+class StandalonePage(ReservedSlugMixin, Page):
+    """A page outside the stream of stories: About, Contact, a masthead."""
+
+    body = StreamField(StoryBodyBlock(), blank=True, use_json_field=True)
+    feature_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    feature_image_alt = models.CharField(max_length=250, blank=True)
+    plaintext = models.TextField(blank=True, editable=False)
+
+    parent_page_types = ["core.HomePage"]
+    subpage_types = []
+    content_panels = Page.content_panels + [
+        FieldPanel("feature_image"),
+        FieldPanel("feature_image_alt"),
+        FieldPanel("body"),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("plaintext")]
+
+    class Meta:
+        verbose_name = "page"
+
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields") is None:
+            self.plaintext = text.html_to_plaintext(str(self.body.render_as_block()))
+        return super().save(*args, **kwargs)
+
+    def get_template(self, request, *args, **kwargs):
+        return "stories/standalone_page.html"

@@ -1,0 +1,100 @@
+"""/sitemap.xml (an index of stories, pages, tags and authors) and the Google News sitemap.
+
+Stories and pages come from Wagtail's sitemap generator (it knows live, public and the site root);
+tags and authors are Django sitemaps over the snippets that have at least one live story.
+"""
+
+from datetime import timedelta
+
+from django.contrib.sitemaps import Sitemap as DjangoSitemap
+from django.contrib.sitemaps import views as sitemap_views
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
+from wagtail.contrib.sitemaps import Sitemap as WagtailSitemap
+from wagtail.contrib.sitemaps.views import prepare_sitemaps
+from wagtail.models import Site
+
+from byline.stories.models import Author, StoryPage, Tag
+
+NEWS_WINDOW = timedelta(hours=48)
+NEWS_LIMIT = 1000  # Google News reads at most 1,000 URLs per sitemap.
+
+
+class StorySitemap(WagtailSitemap):
+    def items(self):
+        return super().items().type(StoryPage)
+
+
+class PageSitemap(WagtailSitemap):
+    def items(self):
+        return super().items().not_type(StoryPage)
+
+
+class TagSitemap(DjangoSitemap):
+    def items(self):
+        live = StoryPage.objects.live().values("pk")
+        return (
+            Tag.objects.exclude(name__startswith="#")
+            .filter(story_links__story__in=live)
+            .distinct()
+            .order_by("slug")
+        )
+
+
+class AuthorSitemap(DjangoSitemap):
+    def items(self):
+        live = StoryPage.objects.live().values("pk")
+        return Author.objects.filter(story_links__story__in=live).distinct().order_by("slug")
+
+
+SECTIONS = {
+    "posts": StorySitemap,
+    "pages": PageSitemap,
+    "tags": TagSitemap,
+    "authors": AuthorSitemap,
+}
+
+
+def _sections(request):
+    # Wagtail's sitemaps need the request (to know the site); Django's are plain instances.
+    sitemaps = {
+        name: cls if issubclass(cls, WagtailSitemap) else cls() for name, cls in SECTIONS.items()
+    }
+    return prepare_sitemaps(request, sitemaps)
+
+
+@require_safe
+@cache_control(max_age=600, public=True)
+def index(request):
+    return sitemap_views.index(request, _sections(request), sitemap_url_name="sitemap_section")
+
+
+@require_safe
+@cache_control(max_age=600, public=True)
+def section(request, section: str):
+    if section not in SECTIONS:
+        raise Http404("No such sitemap")
+    return sitemap_views.sitemap(request, _sections(request), section=section)
+
+
+@require_safe
+@cache_control(max_age=300, public=True)
+def news(request):
+    """Stories published in the last 48 hours, in Google News' sitemap format."""
+    since = timezone.now() - NEWS_WINDOW
+    stories = (
+        StoryPage.objects.live()
+        .filter(first_published_at__gte=since, visibility="public")
+        .order_by("-first_published_at")[:NEWS_LIMIT]
+    )
+    site = Site.find_for_request(request)
+    root_url = site.root_url if site else request.build_absolute_uri("/").rstrip("/")
+    return render(
+        request,
+        "stories/sitemap_news.xml",
+        {"stories": stories, "root_url": root_url},
+        content_type="application/xml; charset=utf-8",
+    )

@@ -1,0 +1,101 @@
+"""Fixtures shared by every app's tests: a publication with authors, tags, images and stories."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.images import ImageFile
+from django.utils import timezone
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
+from wagtail.models import Site
+
+from byline.core.models import HomePage
+from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag
+
+
+def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (width, height), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_image(db):
+    def make(title="Test image", width=1600, height=900, colour=(40, 90, 160)):
+        file = ImageFile(io.BytesIO(_png(width, height, colour)), name=f"{title[:20]}.png")
+        return get_image_model().objects.create(title=title, file=file)
+
+    return make
+
+
+@pytest.fixture
+def home(db) -> HomePage:
+    return HomePage.objects.get(depth=2)
+
+
+@pytest.fixture
+def site(db) -> Site:
+    return Site.objects.get(is_default_site=True)
+
+
+@pytest.fixture
+def make_author(db):
+    counter = {"n": 0}
+
+    def make(name=None, **fields):
+        counter["n"] += 1
+        name = name or f"Author Number{counter['n']}"
+        return Author.objects.create(name=name, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_tag(db):
+    def make(name, **fields):
+        return Tag.objects.create(name=name, **fields)
+
+    return make
+
+
+def paragraph_body(*paragraphs: str) -> list:
+    return [{"type": "rich_text", "value": "".join(f"<p>{text}</p>" for text in paragraphs)}]
+
+
+@pytest.fixture
+def make_story(home, make_author):
+    """Publish a story under the home page: `make_story("Title", tags=[...], authors=[...])`."""
+    counter = {"n": 0}
+
+    def make(
+        title=None,
+        *,
+        authors=None,
+        tags=(),
+        body=None,
+        published_at=None,
+        live=True,
+        **fields,
+    ) -> StoryPage:
+        counter["n"] += 1
+        title = title or f"Story number {counter['n']}"
+        story = StoryPage(
+            title=title,
+            live=live,
+            body=body if body is not None else paragraph_body(f"The text of {title.lower()}."),
+            **fields,
+        )
+        home.add_child(instance=story)
+        for order, author in enumerate(authors or [make_author()]):
+            StoryAuthor.objects.create(story=story, author=author, sort_order=order)
+        for order, tag in enumerate(tags):
+            StoryTag.objects.create(story=story, tag=tag, sort_order=order)
+        if live:
+            story.save_revision().publish()
+            when = published_at or timezone.now() - timedelta(minutes=counter["n"])
+            StoryPage.objects.filter(pk=story.pk).update(first_published_at=when)
+        story.refresh_from_db()
+        return story
+
+    return make
