@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export BYLINE_DATA_DIR ?= $(CURDIR)/data
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint format chromium bench screenshots clean
+.PHONY: run test test-sqlite test-postgres lint format chromium screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,8 +70,8 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/run.py
+screenshots: $(VENV)/.dev-installed chromium
+	$(BIN)/python docs/screenshots/take.py
 
 clean:
 	rm -rf $(VENV) node_modules

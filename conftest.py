@@ -20,6 +20,24 @@ def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """Make serialized_rollback work in the browser tests.
+
+    Playwright's sync API runs in greenlets, and Django keeps one connection object per context, so
+    tests that drive a browser get a fresh connection object lacking the serialized copy of the rows the
+    migrations made (site, home page, locale, collections); serialized_rollback would then restore nothing
+    once a live-server test has flushed the tables. Keeping the copy on the connection class fixes that.
+    """
+    from django.db import connections
+
+    for connection in connections.all():
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents is not None:
+            type(connection)._test_serialized_contents = contents
+    yield
+
+
 @pytest.fixture
 def make_image(db):
     def make(title="Test image", width=1600, height=900, colour=(40, 90, 160)):

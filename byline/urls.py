@@ -20,9 +20,7 @@ urlpatterns = [
 
 if settings.SERVE_MEDIA:
     # One-box installs serve uploads themselves; larger ones point a web server or CDN at MEDIA_ROOT.
-    urlpatterns.append(
-        re_path(r"^media/(?P<path>.*)$", serve_file, {"document_root": settings.MEDIA_ROOT})
-    )
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve_file, {"document_root": settings.MEDIA_ROOT}))
 
 urlpatterns.append(path("", include(wagtail_urls)))
 

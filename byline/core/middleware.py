@@ -32,7 +32,5 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if not request.path.startswith(ADMIN_PREFIXES):
             response.headers.setdefault("Content-Security-Policy", PUBLIC_POLICY)
-            response.headers.setdefault(
-                "Permissions-Policy", "interest-cohort=(), camera=(), microphone=()"
-            )
+            response.headers.setdefault("Permissions-Policy", "interest-cohort=(), camera=(), microphone=()")
         return response

@@ -27,9 +27,7 @@ class ReservedSlugMixin:
     def clean(self):
         super().clean()
         if self.slug and self.slug.lower() in RESERVED_SLUGS:
-            raise ValidationError(
-                {"slug": f"“{self.slug}” is used by the site itself; choose another slug."}
-            )
+            raise ValidationError({"slug": f"“{self.slug}” is used by the site itself; choose another slug."})
 
 
 class HomePage(Page):
@@ -66,9 +64,7 @@ class PublicationSettings(BaseSiteSetting):
     accent_colour = models.CharField(max_length=7, default="#c2410c", validators=[hex_colour])
     navigation = StreamField([("link", NavigationLinkBlock())], blank=True, use_json_field=True)
     subscribe_heading = models.CharField(max_length=120, default="Be the first to know")
-    subscribe_subheading = models.CharField(
-        max_length=250, default="Get notified about upcoming stories"
-    )
+    subscribe_subheading = models.CharField(max_length=250, default="Get notified about upcoming stories")
     footer_text = models.CharField(max_length=300, blank=True)
     x_handle = models.CharField("X (Twitter) handle", max_length=50, blank=True)
     facebook_page = models.CharField(max_length=100, blank=True)
@@ -77,9 +73,7 @@ class PublicationSettings(BaseSiteSetting):
     linkedin_page = models.CharField(max_length=100, blank=True)
 
     panels = [
-        MultiFieldPanel(
-            [FieldPanel("name"), FieldPanel("description"), FieldPanel("logo")], "Identity"
-        ),
+        MultiFieldPanel([FieldPanel("name"), FieldPanel("description"), FieldPanel("logo")], "Identity"),
         FieldPanel("accent_colour"),
         FieldPanel("navigation"),
         MultiFieldPanel(

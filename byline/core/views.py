@@ -1,3 +1,5 @@
+import re
+
 from django.http import HttpResponse, HttpResponseNotFound, HttpResponseServerError
 from django.template import loader
 from django.views.decorators.cache import cache_control
@@ -5,6 +7,9 @@ from django.views.decorators.http import require_safe
 from wagtail.models import Site
 
 from byline.core.models import PublicationSettings
+
+DEFAULT_ACCENT = PublicationSettings._meta.get_field("accent_colour").default
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 @require_safe
@@ -46,7 +51,8 @@ def publication_css(request):
     A stylesheet rather than an inline <style> so the Content-Security-Policy can forbid inline styles.
     """
     site = Site.find_for_request(request)
-    accent = PublicationSettings.for_site(site).accent_colour if site else "#c2410c"
-    return HttpResponse(
-        f":root {{ --accent: {accent}; }}\n", content_type="text/css; charset=utf-8"
-    )
+    accent = PublicationSettings.for_site(site).accent_colour if site else DEFAULT_ACCENT
+    if not HEX_COLOUR.fullmatch(accent or ""):
+        # Only a colour ever reaches the stylesheet, even one saved without validation (an import).
+        accent = DEFAULT_ACCENT
+    return HttpResponse(f":root {{ --accent: {accent}; }}\n", content_type="text/css; charset=utf-8")

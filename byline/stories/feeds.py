@@ -10,11 +10,26 @@ from django.utils.html import escape
 from wagtail.models import Site
 
 from byline.core.models import PublicationSettings
-from byline.stories.models import Author, StoryPage, Tag
+from byline.stories.models import Author, StoryPage, Tag, load_bodies
 
 FEED_SIZE = 15
-# Root-relative src/href attributes, to be made absolute for readers outside the site.
-RELATIVE_URL = re.compile(r'(\s(?:src|href|srcset)=")/(?!/)')
+# Root-relative URLs in src/href attributes and in every candidate of a srcset, to be made
+# absolute for readers outside the site.
+RELATIVE_URL = re.compile(r"""(\s(?:src|href|poster)=)(["'])/(?!/)""")
+SRCSET = re.compile(r"""(\ssrcset=)(["'])(.*?)\2""", re.DOTALL)
+
+
+def absolute_urls(html: str, root_url: str) -> str:
+    def srcset(match):
+        candidates = [candidate.strip() for candidate in match[3].split(",")]
+        fixed = [
+            root_url + candidate if candidate.startswith("/") and candidate[1:2] != "/" else candidate
+            for candidate in candidates
+        ]
+        return f"{match[1]}{match[2]}{', '.join(fixed)}{match[2]}"
+
+    html = RELATIVE_URL.sub(lambda match: f"{match[1]}{match[2]}{root_url}/", html)
+    return SRCSET.sub(srcset, html)
 
 
 class StoryFeedGenerator(Rss201rev2Feed):
@@ -36,9 +51,7 @@ class StoryFeedGenerator(Rss201rev2Feed):
         for name in item["creators"]:
             handler.addQuickElement("dc:creator", name)
         if item["image_url"]:
-            handler.addQuickElement(
-                "media:content", attrs={"url": item["image_url"], "medium": "image"}
-            )
+            handler.addQuickElement("media:content", attrs={"url": item["image_url"], "medium": "image"})
         handler.addQuickElement("content:encoded", item["content_html"])
 
 
@@ -56,7 +69,12 @@ class LatestStoriesFeed(Feed):
         return StoryPage.objects.published().filter(visibility="public").for_cards()
 
     def items(self, obj=None):
-        return self.stories()[:FEED_SIZE]
+        stories = list(self.stories_for(obj)[:FEED_SIZE])
+        load_bodies(stories)  # every story's full text is in the feed
+        return stories
+
+    def stories_for(self, obj):
+        return self.stories()
 
     def title(self, obj=None):
         return self.publication.name
@@ -87,8 +105,8 @@ class LatestStoriesFeed(Feed):
     def item_updateddate(self, story):
         return story.updated_at
 
-    def item_author_name(self, story):
-        return story.primary_author.name if story.primary_author else None
+    # No item_author_name: Django would write it as one more dc:creator, and every author is
+    # already one (add_item_elements).
 
     def item_categories(self, story):
         return [tag.name for tag in story.public_tags]
@@ -102,7 +120,7 @@ class LatestStoriesFeed(Feed):
         return {
             "creators": [author.name for author in story.authors],
             "image_url": image_url,
-            "content_html": RELATIVE_URL.sub(rf"\1{self.root_url}/", html),
+            "content_html": absolute_urls(html, self.root_url),
         }
 
     def feature_image_url(self, story) -> str:
@@ -122,8 +140,8 @@ class TagFeed(LatestStoriesFeed):
     def link(self, tag):
         return tag.get_absolute_url()
 
-    def items(self, tag):
-        return self.stories().filter(story_tags__tag=tag)[:FEED_SIZE]
+    def stories_for(self, tag):
+        return self.stories().filter(story_tags__tag=tag)
 
 
 class AuthorFeed(LatestStoriesFeed):
@@ -136,8 +154,8 @@ class AuthorFeed(LatestStoriesFeed):
     def link(self, author):
         return author.get_absolute_url()
 
-    def items(self, author):
-        return self.stories().filter(story_authors__author=author)[:FEED_SIZE]
+    def stories_for(self, author):
+        return self.stories().filter(story_authors__author=author)
 
 
 # Feed objects keep the request on themselves, so each request gets its own instance (a shared one

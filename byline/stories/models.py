@@ -1,16 +1,20 @@
 """Stories, standalone pages, authors and tags."""
 
 import hashlib
+from collections import defaultdict
 
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, ObjectList, TabbedInterface
+from wagtail.blocks import StreamValue
+from wagtail.blocks.list_block import ListValue
 from wagtail.fields import StreamField
 from wagtail.images import get_image_model
+from wagtail.images.models import AbstractImage
 from wagtail.models import Orderable, Page, PageManager, PageQuerySet
 from wagtail.search import index
 
@@ -150,18 +154,87 @@ class StoryQuerySet(PageQuerySet):
         return self.live().order_by("-first_published_at", "-pk")
 
     def for_cards(self):
-        """Everything a story card shows, in a fixed number of queries whatever the count."""
-        return self.select_related("feature_image").prefetch_related(
-            Prefetch("feature_image", queryset=image_queryset()),
-            Prefetch(
-                "story_authors",
-                queryset=StoryAuthor.objects.select_related("author").order_by("sort_order"),
-            ),
-            Prefetch("story_authors__author__photo", queryset=image_queryset()),
-            Prefetch(
-                "story_tags", queryset=StoryTag.objects.select_related("tag").order_by("sort_order")
-            ),
+        """Everything a story card shows, in a fixed number of queries whatever the count.
+
+        The feature image is prefetched rather than joined: a joined image counts as already
+        fetched, and its renditions would then be looked up one image at a time.
+        """
+        return self.prefetch_related(
+            Prefetch("feature_image", queryset=image_queryset()), *byline_prefetches()
         )
+
+
+def load_cards(ids) -> list["StoryPage"]:
+    """The stories with these ids, ready for cards, in the order of `ids`: one query for the
+    stories and a fixed number for what their cards show, however many there are.
+
+    Listings choose their stories by id first (a cheap query), then load them here, so a page that
+    shows cards from two choices (the featured story and the latest) loads them in one go.
+    """
+    ids = list(ids)
+    if not ids:
+        return []
+    stories = StoryPage.objects.filter(pk__in=ids).for_cards().in_bulk()
+    return [stories[pk] for pk in ids if pk in stories]
+
+
+def byline_prefetches() -> list[Prefetch]:
+    """A story's authors (with their photos and renditions) and tags, in order, in four queries
+    for any number of stories."""
+    return [
+        Prefetch(
+            "story_authors",
+            queryset=StoryAuthor.objects.select_related("author").order_by("sort_order"),
+        ),
+        Prefetch("story_authors__author__photo", queryset=image_queryset()),
+        Prefetch("story_tags", queryset=StoryTag.objects.select_related("tag").order_by("sort_order")),
+    ]
+
+
+def prefetch_renditions(images) -> None:
+    """Every existing rendition of `images` in one query (what get_rendition looks at first)."""
+    images = [image for image in images if not hasattr(image, "prefetched_renditions")]
+    if images:
+        renditions = get_image_model().get_rendition_model().objects.all()
+        prefetch_related_objects(
+            images, Prefetch("renditions", queryset=renditions, to_attr="prefetched_renditions")
+        )
+
+
+def load_bodies(stories) -> None:
+    """Convert the bodies of many stories together (for a feed that renders them all): each kind
+    of block that reads the database, such as images and galleries, then costs one query for all
+    the stories instead of one per story, and the renditions of every image in them one more."""
+    stream_block = StoryPage._meta.get_field("body").stream_block
+    converted = []
+    pending = defaultdict(list)  # block type -> [(story's number, block's position, raw block)]
+    for number, story in enumerate(stories):
+        raw_blocks = list(story.body.raw_data)
+        converted.append([None] * len(raw_blocks))
+        for position, raw in enumerate(raw_blocks):
+            pending[raw["type"]].append((number, position, raw))
+    for type_name, entries in pending.items():
+        values = stream_block.child_blocks[type_name].bulk_to_python([raw["value"] for _, _, raw in entries])
+        for (number, position, raw), value in zip(entries, values, strict=True):
+            converted[number][position] = (type_name, value, raw.get("id"))
+    images = []
+    for story, blocks in zip(stories, converted, strict=True):
+        story.body = StreamValue(stream_block, blocks, is_lazy=False)
+        for block in story.body:
+            images += _images_in(block.value)
+    prefetch_renditions(images)
+
+
+def _images_in(value):
+    """The images inside a block value (image blocks, galleries, images nested in structs)."""
+    if isinstance(value, AbstractImage):
+        yield value
+    elif isinstance(value, dict):  # StructValue
+        for item in value.values():
+            yield from _images_in(item)
+    elif isinstance(value, ListValue | list | tuple):
+        for item in value:
+            yield from _images_in(item)
 
 
 StoryManager = PageManager.from_queryset(StoryQuerySet)
@@ -264,7 +337,8 @@ class StoryPage(ReservedSlugMixin, Page):
         html = self.body_html()
         self.plaintext = text.html_to_plaintext(html)
         self.excerpt = text.excerpt(self.plaintext, self.custom_excerpt)
-        self.reading_time = text.reading_time(html, has_feature_image=bool(self.feature_image_id))
+        # No body, no reading time (Ghost's null), even with a feature image.
+        self.reading_time = text.reading_time(html or None, has_feature_image=bool(self.feature_image_id))
         self.word_count = text.word_count(self.plaintext)
 
     def full_clean(self, *args, **kwargs):
@@ -274,9 +348,7 @@ class StoryPage(ReservedSlugMixin, Page):
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
-        if update_fields is None or {"body", "custom_excerpt", "feature_image"} & set(
-            update_fields
-        ):
+        if update_fields is None or {"body", "custom_excerpt", "feature_image"} & set(update_fields):
             self.refresh_derived_fields()
             if update_fields is not None:
                 kwargs["update_fields"] = set(update_fields) | {
@@ -289,10 +361,7 @@ class StoryPage(ReservedSlugMixin, Page):
     @property
     def published_at(self):
         return (
-            self.first_published_at
-            or self.go_live_at
-            or self.latest_revision_created_at
-            or (timezone.now())
+            self.first_published_at or self.go_live_at or self.latest_revision_created_at or (timezone.now())
         )
 
     @property
@@ -319,6 +388,35 @@ class StoryPage(ReservedSlugMixin, Page):
     def primary_author(self) -> Author | None:
         return self.authors[0] if self.authors else None
 
+    def get_context(self, request, *args, **kwargs):
+        self.prefetch_for_page()
+        return super().get_context(request, *args, **kwargs)
+
+    def prefetch_for_page(self) -> None:
+        """Load what the story page shows of the story itself in a fixed number of queries,
+        however many authors, tags and body images it has: authors with their photos (one
+        query), tags (one), the body's images (one per kind of image block), then the renditions
+        of all those images and of the feature and social images (one).
+
+        Wagtail's routing fetches the page on its own, so for_cards() does not apply here. A
+        preview's authors and tags live in memory (from the revision) and are left alone.
+        """
+        images = [
+            image for image in (self.feature_image, self.og_image, self.twitter_image) if image is not None
+        ]
+        lookups = []
+        if self.pk and not self.story_authors.is_deferring:
+            authors = StoryAuthor.objects.select_related("author__photo").order_by("sort_order")
+            lookups.append(Prefetch("story_authors", queryset=authors))
+        if self.pk and not self.story_tags.is_deferring:
+            tags = StoryTag.objects.select_related("tag").order_by("sort_order")
+            lookups.append(Prefetch("story_tags", queryset=tags))
+        prefetch_related_objects([self], *lookups)
+        images += [author.photo for author in self.authors if author.photo is not None]
+        for block in self.body:
+            images += _images_in(block.value)
+        prefetch_renditions(images)
+
     def get_template(self, request, *args, **kwargs):
         return "stories/story_page.html"
 
@@ -330,9 +428,7 @@ class StoryAuthor(Orderable):
     panels = [FieldPanel("author")]
 
     class Meta(Orderable.Meta):
-        constraints = [
-            models.UniqueConstraint(fields=["story", "author"], name="unique_author_per_story")
-        ]
+        constraints = [models.UniqueConstraint(fields=["story", "author"], name="unique_author_per_story")]
 
 
 class StoryTag(Orderable):
@@ -342,9 +438,7 @@ class StoryTag(Orderable):
     panels = [FieldPanel("tag")]
 
     class Meta(Orderable.Meta):
-        constraints = [
-            models.UniqueConstraint(fields=["story", "tag"], name="unique_tag_per_story")
-        ]
+        constraints = [models.UniqueConstraint(fields=["story", "tag"], name="unique_tag_per_story")]
 
 
 class StandalonePage(ReservedSlugMixin, Page):

@@ -19,7 +19,8 @@ def _publisher(request, publication) -> dict:
 
 
 def news_article(request, story, publication) -> dict:
-    url = request.build_absolute_uri(story.get_url(request))
+    # A story republished from elsewhere names its original as its address, as its canonical link does.
+    url = story.canonical_url or request.build_absolute_uri(story.get_url(request))
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",

@@ -6,6 +6,7 @@ tags and authors are Django sitemaps over the snippets that have at least one li
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.http import Http404
@@ -60,9 +61,7 @@ SECTIONS = {
 
 def _sections(request):
     # Wagtail's sitemaps need the request (to know the site); Django's are plain instances.
-    sitemaps = {
-        name: cls if issubclass(cls, WagtailSitemap) else cls() for name, cls in SECTIONS.items()
-    }
+    sitemaps = {name: cls if issubclass(cls, WagtailSitemap) else cls() for name, cls in SECTIONS.items()}
     return prepare_sitemaps(request, sitemaps)
 
 
@@ -95,6 +94,7 @@ def news(request):
     return render(
         request,
         "stories/sitemap_news.xml",
-        {"stories": stories, "root_url": root_url},
+        # Google News wants the publication's language as an ISO 639 code ("en", "fr", "zh-cn").
+        {"stories": stories, "root_url": root_url, "LANGUAGE_CODE": settings.LANGUAGE_CODE.lower()},
         content_type="application/xml; charset=utf-8",
     )

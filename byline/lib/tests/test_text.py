@@ -96,9 +96,7 @@ def test_blockquote_is_a_plain_block_and_divs_are_inline():
 def test_headings_are_not_uppercased_and_get_html_to_text_spacing():
     html = "<p>Intro.</p><h2>Installing Ghost themes</h2><p>Body.</p><h4>Small</h4><p>End.</p>"
     # html-to-text puts two blank lines before h1-h3 and one before h4-h6.
-    assert html_to_plaintext(html) == (
-        "Intro.\n\n\nInstalling Ghost themes\n\nBody.\n\nSmall\n\nEnd."
-    )
+    assert html_to_plaintext(html) == ("Intro.\n\n\nInstalling Ghost themes\n\nBody.\n\nSmall\n\nEnd.")
 
 
 def test_paragraphs_are_separated_by_a_blank_line_and_br_by_a_newline():
@@ -135,9 +133,7 @@ def test_nested_lists_are_indented_under_their_item():
         "<ul><li>Casper<ul><li>Light</li><li>Dark</li></ul></li><li>Edition</li></ul>"
         "<p>Done.</p>"
     )
-    assert html_to_plaintext(html) == (
-        "Themes:\n\n * Casper\n   * Light\n   * Dark\n * Edition\n\nDone."
-    )
+    assert html_to_plaintext(html) == ("Themes:\n\n * Casper\n   * Light\n   * Dark\n * Edition\n\nDone.")
 
 
 def test_ordered_list_honours_start_and_aligns_markers():

@@ -149,9 +149,7 @@ class Migration(migrations.Migration):
                             8: (
                                 "wagtail.embeds.blocks.EmbedBlock",
                                 (),
-                                {
-                                    "help_text": "A link to a video, post or map (YouTube, Vimeo, Bluesky, …)."
-                                },
+                                {"help_text": "A link to a video, post or map (YouTube, Vimeo, Bluesky, …)."},
                             ),
                             9: ("wagtail.blocks.StructBlock", [[("url", 8), ("caption", 3)]], {}),
                             10: ("wagtail.blocks.TextBlock", (), {}),
@@ -307,9 +305,7 @@ class Migration(migrations.Migration):
                             8: (
                                 "wagtail.embeds.blocks.EmbedBlock",
                                 (),
-                                {
-                                    "help_text": "A link to a video, post or map (YouTube, Vimeo, Bluesky, …)."
-                                },
+                                {"help_text": "A link to a video, post or map (YouTube, Vimeo, Bluesky, …)."},
                             ),
                             9: ("wagtail.blocks.StructBlock", [[("url", 8), ("caption", 3)]], {}),
                             10: ("wagtail.blocks.TextBlock", (), {}),
@@ -373,15 +369,11 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "og_title",
-                    models.CharField(
-                        blank=True, max_length=300, verbose_name="Facebook/OpenGraph title"
-                    ),
+                    models.CharField(blank=True, max_length=300, verbose_name="Facebook/OpenGraph title"),
                 ),
                 (
                     "og_description",
-                    models.CharField(
-                        blank=True, max_length=500, verbose_name="OpenGraph description"
-                    ),
+                    models.CharField(blank=True, max_length=500, verbose_name="OpenGraph description"),
                 ),
                 (
                     "twitter_title",
@@ -493,9 +485,7 @@ class Migration(migrations.Migration):
                 "ordering": ["sort_order"],
                 "abstract": False,
                 "constraints": [
-                    models.UniqueConstraint(
-                        fields=("story", "author"), name="unique_author_per_story"
-                    )
+                    models.UniqueConstraint(fields=("story", "author"), name="unique_author_per_story")
                 ],
             },
         ),

@@ -1,0 +1,126 @@
+"""A story's plaintext, excerpt, reading time and word count are derived from its body and stored
+whenever it is saved or published (Ghost's rules: see byline/lib/text.py)."""
+
+from byline.stories.models import StoryPage
+from conftest import paragraph_body
+
+
+def fresh(story: StoryPage) -> StoryPage:
+    return StoryPage.objects.get(pk=story.pk)
+
+
+def words(count: int) -> str:
+    return " ".join(["word"] * count)
+
+
+def test_publishing_stores_the_derived_fields(make_story):
+    story = fresh(make_story("Harbour", body=paragraph_body("The harbour reopens.", "Boats return.")))
+    assert story.plaintext == "The harbour reopens.\n\nBoats return."
+    assert story.excerpt == story.plaintext
+    assert story.word_count == 5
+    assert story.reading_time == 0  # five words: Ghost rounds 1 second to 0 minutes
+
+
+def test_saving_a_draft_stores_the_derived_fields(make_story):
+    story = fresh(make_story("Draft", live=False, body=paragraph_body(words(550))))
+    assert not story.live
+    assert story.word_count == 550
+    assert story.reading_time == 2  # 550 words at 275 a minute
+    assert len(story.excerpt) == 500
+
+
+def test_custom_excerpt_wins(make_story):
+    story = fresh(make_story(custom_excerpt="Boats are back.", body=paragraph_body(words(20))))
+    assert story.excerpt == "Boats are back."
+    assert story.plaintext == words(20)
+
+
+def test_blank_custom_excerpt_falls_back_to_the_opening(make_story):
+    story = fresh(make_story(custom_excerpt="   ", body=paragraph_body("The opening.")))
+    assert story.excerpt == "The opening."
+
+
+def test_excerpt_is_the_first_500_characters(make_story):
+    text = "a" * 450 + " " + "b" * 100
+    story = fresh(make_story(body=paragraph_body(text)))
+    assert story.plaintext == text
+    assert story.excerpt == text[:500]
+
+
+def test_a_story_of_exactly_500_characters_is_its_own_excerpt(make_story):
+    text = ("abcd " * 100).strip() + "!"
+    assert len(text) == 500
+    story = fresh(make_story(body=paragraph_body(text)))
+    assert story.excerpt == story.plaintext == text
+    assert story.word_count == 100
+
+
+def test_a_story_with_no_body(make_story):
+    story = fresh(make_story("Empty", body=[]))
+    assert story.plaintext == ""
+    assert story.excerpt == ""
+    assert story.word_count == 0
+    assert story.reading_time is None  # Ghost: no html, no reading time
+
+
+def test_a_story_with_no_body_shows_no_reading_time(client, make_story):
+    story = make_story("Empty", body=[])
+    assert "min read" not in client.get(story.url).content.decode()
+
+
+def test_emoji_count_as_two_characters_and_are_never_cut_in_half(make_story):
+    # Ghost cuts at 500 UTF-16 units; an emoji is two, so the one straddling the cut is dropped.
+    text = "a" * 499 + "📰" + " more news 🗞️"
+    story = fresh(make_story(body=paragraph_body(text)))
+    assert story.plaintext == text
+    assert story.excerpt == "a" * 499
+    assert story.word_count == 4
+
+
+def test_an_emoji_story_keeps_its_emoji(make_story):
+    story = fresh(make_story(body=paragraph_body("Good news 🎉 for the harbour 🚢")))
+    assert story.plaintext == "Good news 🎉 for the harbour 🚢"
+    assert story.excerpt == story.plaintext
+    assert story.word_count == 7
+
+
+def test_the_feature_image_counts_towards_reading_time(make_story, make_image):
+    # 358 words take 78 s; the feature image's 12 s bring it to 90 s, which rounds up to 2 min.
+    plain = fresh(make_story(body=paragraph_body(words(358))))
+    pictured = fresh(make_story(body=paragraph_body(words(358)), feature_image=make_image()))
+    assert plain.reading_time == 1
+    assert pictured.reading_time == 2
+
+
+def test_images_in_the_body_count_towards_reading_time(make_story, make_image):
+    image = make_image()
+    body = paragraph_body(words(358)) + [
+        {"type": "image", "value": {"image": image.pk, "alt": "", "caption": "", "width": "regular"}}
+    ]
+    assert fresh(make_story(body=body)).reading_time == 2
+
+
+def test_publishing_an_edited_body_updates_the_derived_fields(make_story):
+    story = make_story(body=paragraph_body("Short."))
+    story.body = paragraph_body(words(600))
+    story.save_revision().publish()
+    story = fresh(story)
+    assert story.word_count == 600
+    assert story.reading_time == 2
+    assert story.excerpt == words(600)[:500]
+
+
+def test_saving_only_the_body_updates_the_derived_fields(make_story):
+    story = make_story(body=paragraph_body("Short."))
+    story.body = paragraph_body("A longer body now.")
+    story.save(update_fields=["body"])
+    story = fresh(story)
+    assert story.plaintext == "A longer body now."
+    assert story.word_count == 4
+
+
+def test_a_new_custom_excerpt_updates_the_excerpt(make_story):
+    story = make_story(body=paragraph_body("The opening."))
+    story.custom_excerpt = "A standfirst."
+    story.save_revision().publish()
+    assert fresh(story).excerpt == "A standfirst."

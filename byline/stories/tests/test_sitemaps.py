@@ -1,0 +1,117 @@
+"""/sitemap.xml (an index, as Ghost's), its four sections, the Google News sitemap and robots.txt."""
+
+from datetime import datetime, timedelta
+from xml.etree import ElementTree
+
+import pytest
+from django.utils import timezone
+
+from byline.stories.models import StandalonePage
+from conftest import paragraph_body
+
+NS = {
+    "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "news": "http://www.google.com/schemas/sitemap-news/0.9",
+}
+ROOT = "http://127.0.0.1:8000"  # the test site's address (BYLINE_URL)
+
+
+def xml(client, url: str) -> ElementTree.Element:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/xml")
+    return ElementTree.fromstring(response.content)  # noqa: S314  (our own output)
+
+
+def locations(root) -> list[str]:
+    return [loc.text for loc in root.findall(".//sm:loc", NS)]
+
+
+@pytest.fixture
+def about(home) -> StandalonePage:
+    page = StandalonePage(title="About", body=paragraph_body("Us."))
+    home.add_child(instance=page)
+    page.save_revision().publish()
+    return page
+
+
+def test_index_lists_the_four_sections(client, make_story):
+    make_story()
+    index = xml(client, "/sitemap.xml")
+    assert index.tag == f"{{{NS['sm']}}}sitemapindex"
+    assert sorted(locations(index)) == [
+        f"{ROOT}/sitemap-{section}.xml" for section in ["authors", "pages", "posts", "tags"]
+    ]
+
+
+def test_posts_sitemap_has_live_stories_only_with_absolute_urls_and_lastmod(client, make_story, about):
+    published = make_story("Published")
+    members = make_story("For members", visibility="members")
+    make_story("Draft", live=False)
+    root = xml(client, "/sitemap-posts.xml")
+    assert sorted(locations(root)) == sorted([f"{ROOT}{published.url}", f"{ROOT}{members.url}"])
+    for url in root.findall("sm:url", NS):
+        lastmod = url.findtext("sm:lastmod", namespaces=NS)
+        assert lastmod
+        datetime.fromisoformat(lastmod)
+
+
+def test_an_unpublished_story_leaves_the_posts_sitemap(client, make_story):
+    story = make_story("Withdrawn")
+    story.unpublish()
+    assert locations(xml(client, "/sitemap-posts.xml")) == []
+
+
+def test_pages_sitemap_has_the_home_page_and_standalone_pages_but_no_stories(client, make_story, about):
+    make_story("A story")
+    assert sorted(locations(xml(client, "/sitemap-pages.xml"))) == [f"{ROOT}/", f"{ROOT}/about/"]
+
+
+def test_tags_sitemap_has_public_tags_with_live_stories(client, make_story, make_tag):
+    make_story(tags=[make_tag("Local"), make_tag("#wire")])
+    make_story(tags=[make_tag("Unused yet")], live=False)
+    make_tag("Empty")
+    assert locations(xml(client, "/sitemap-tags.xml")) == [f"{ROOT}/tag/local/"]
+
+
+def test_authors_sitemap_has_authors_of_live_stories(client, make_story, make_author):
+    make_story(authors=[make_author("Ada Lovelace"), make_author("Grace Hopper")])
+    make_story(authors=[make_author("Draft Writer")], live=False)
+    assert locations(xml(client, "/sitemap-authors.xml")) == [
+        f"{ROOT}/author/ada-lovelace/",
+        f"{ROOT}/author/grace-hopper/",
+    ]
+
+
+def test_news_sitemap_has_only_the_last_48_hours(client, make_story):
+    now = timezone.now()
+    fresh = make_story("Fresh & new", published_at=now - timedelta(hours=47))
+    make_story("Stale", published_at=now - timedelta(hours=49))
+    make_story("Members only", published_at=now - timedelta(hours=1), visibility="members")
+    root = xml(client, "/sitemap-news.xml")
+    (url,) = root.findall("sm:url", NS)
+    assert url.findtext("sm:loc", namespaces=NS) == f"{ROOT}{fresh.url}"
+    assert url.findtext("news:news/news:title", namespaces=NS) == "Fresh & new"
+    assert url.findtext("news:news/news:publication/news:name", namespaces=NS) == "Byline"
+    published = datetime.fromisoformat(url.findtext("news:news/news:publication_date", namespaces=NS))
+    assert published == fresh.first_published_at
+
+
+def test_robots_txt_points_at_the_absolute_sitemap(client):
+    response = client.get("/robots.txt")
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "User-agent: *"
+    assert f"Sitemap: {ROOT}/sitemap.xml" in lines
+    assert "Disallow: /admin/" in lines
+
+
+def test_sitemaps_answer_head_and_refuse_post(client):
+    assert client.head("/sitemap.xml").status_code == 200
+    assert client.post("/sitemap.xml").status_code == 405
+
+
+def test_news_sitemap_names_the_publications_language(client, make_story, settings):
+    settings.LANGUAGE_CODE = "fr"
+    make_story("Le port rouvre")
+    root = xml(client, "/sitemap-news.xml")
+    assert root.findtext(".//news:language", namespaces=NS) == "fr"
