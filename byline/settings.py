@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "byline.core",
     "byline.stories",
     "byline.related",
+    "byline.members",
+    "byline.newsletters",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.redirects",
@@ -204,6 +206,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING").upper()},
 }
+
+# Members: magic links live this many minutes; sending them is limited per address and per IP an hour.
+MEMBERS_LINK_MINUTES = env_int("MEMBERS_LINK_MINUTES", 15, minimum=1)
+MEMBERS_LINKS_PER_EMAIL_HOUR = env_int("MEMBERS_LINKS_PER_EMAIL_HOUR", 5, minimum=1)
+MEMBERS_LINKS_PER_IP_HOUR = env_int("MEMBERS_LINKS_PER_IP_HOUR", 20, minimum=1)
 
 # One-box installs serve uploaded media through Django; set false when nginx or a CDN does.
 SERVE_MEDIA = env_bool("BYLINE_SERVE_MEDIA", True)

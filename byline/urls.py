@@ -16,6 +16,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("", include("byline.core.urls")),
     path("", include("byline.stories.urls")),
+    path("members/", include("byline.members.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -1,0 +1,236 @@
+"""Sign-up and sign-in by magic link, and member sessions.
+
+Plain functions with explicit arguments: the views, the API and commands call these; nothing here
+reads a request except the session helpers at the bottom.
+
+Decisions (see CONTEXT.md beside this file):
+- Sign-up for an address that already has an account sends a sign-in link; sign-in for an address with
+  no account sends an email saying so, with a sign-up link. Either way the HTTP answer is the same, so
+  the endpoint never tells a stranger who is a member.
+- A link is spent by one atomic conditional UPDATE (unused and unexpired), so two concurrent redeems
+  cannot both win.
+"""
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from byline.lib.tokens import new_token, token_hash
+from byline.members import emails
+from byline.members.models import Member, SignInToken
+
+EMAIL_MAX_LENGTH = 254
+NAME_MAX_LENGTH = 191
+REDIRECT_MAX_LENGTH = 500
+SESSION_MEMBER_KEY = "member_id"
+SESSION_GENERATION_KEY = "member_generation"
+
+_email_validator = EmailValidator(message="Enter a valid email address, like name@example.com.")
+
+
+class InvalidLink(Exception):
+    """A magic link that cannot be used: unknown, expired or already used. The message is for readers."""
+
+
+def normalise_email(value) -> str:
+    """The address as stored: trimmed and lower-cased; raises ValidationError with a reader's message."""
+    if not isinstance(value, str):
+        raise ValidationError("Enter an email address.", code="required")
+    # Only spaces are trimmed: any other whitespace or control character makes the address invalid.
+    email = value.strip(" ")
+    if not email:
+        raise ValidationError("Enter an email address.", code="required")
+    # CR/LF would inject mail headers; other control and format characters have no place in an address.
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in email):
+        raise ValidationError(
+            "Email addresses cannot contain line breaks or control characters.", code="invalid"
+        )
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValidationError(
+            f"Email addresses can be at most {EMAIL_MAX_LENGTH} characters long.", code="too_long"
+        )
+    _email_validator(email)
+    if len(email.rpartition("@")[0]) > 64:  # RFC 5321's limit for the part before the @
+        raise ValidationError("Email addresses can have at most 64 characters before the @.", code="too_long")
+    return email.lower()
+
+
+def clean_name(value) -> str:
+    """A member's name without control characters, whitespace collapsed, capped in length."""
+    if not isinstance(value, str):
+        return ""
+    kept = "".join(char if unicodedata.category(char)[0] != "C" else " " for char in value)
+    return " ".join(kept.split())[:NAME_MAX_LENGTH].strip()
+
+
+def magic_link_url(token: str) -> str:
+    return f"{settings.BYLINE_URL.rstrip('/')}/members/?{urlencode({'token': token})}"
+
+
+@dataclass
+class LinkSent:
+    """What send_magic_link did (for logs and tests; never shown to the client)."""
+
+    purpose: str
+    member_exists: bool
+
+
+def send_magic_link(
+    email: str,
+    *,
+    purpose: str,
+    name: str = "",
+    newsletter_slugs=(),
+    redirect_to: str = "",
+    request_ip: str = "",
+    publication_name: str = "",
+) -> LinkSent:
+    """Create a single-use link for `email` (already normalised) and queue the email carrying it."""
+    if purpose not in (SignInToken.SIGNUP, SignInToken.SIGNIN):
+        raise ValueError(f"unknown purpose {purpose!r}")
+    member = Member.objects.filter(email=email).first()
+    if member is not None:
+        # Signing up again with a known address just signs the member in.
+        purpose = SignInToken.SIGNIN
+    elif purpose == SignInToken.SIGNIN:
+        # No account: the email says so and carries a sign-up link for the owner of the inbox.
+        purpose = SignInToken.SIGNUP
+        token = _create_token(email, purpose, name, newsletter_slugs, redirect_to)
+        emails.send_no_account(email, link=magic_link_url(token), publication_name=publication_name)
+        return LinkSent(purpose="no_account", member_exists=False)
+
+    token = _create_token(email, purpose, name, newsletter_slugs, redirect_to, member=member)
+    link = magic_link_url(token)
+    if purpose == SignInToken.SIGNUP:
+        emails.send_signup_link(email, link=link, publication_name=publication_name)
+    else:
+        emails.send_signin_link(email, link=link, publication_name=publication_name)
+    return LinkSent(purpose=purpose, member_exists=member is not None)
+
+
+def _create_token(email, purpose, name, newsletter_slugs, redirect_to, member=None) -> str:
+    token = new_token()
+    now = timezone.now()
+    SignInToken.objects.create(
+        token_hash=token_hash(token),
+        email=email,
+        purpose=purpose,
+        member=member,
+        name=clean_name(name),
+        newsletter_slugs=[str(slug)[:120] for slug in newsletter_slugs][:50],
+        redirect_to=(redirect_to or "")[:REDIRECT_MAX_LENGTH],
+        created_at=now,
+        expires_at=now + timedelta(minutes=settings.MEMBERS_LINK_MINUTES),
+    )
+    return token
+
+
+def peek(token: str) -> SignInToken:
+    """The link's row if it could still be redeemed, without spending it (for the confirmation page)."""
+    row = SignInToken.objects.filter(token_hash=token_hash(token or "")).first()
+    _raise_if_unusable(row, timezone.now())
+    return row
+
+
+def _raise_if_unusable(row, now) -> None:
+    if row is None:
+        raise InvalidLink("This link is not valid. Ask for a new one.")
+    if row.used_at is not None:
+        raise InvalidLink("This link has already been used. Ask for a new one.")
+    if row.expires_at <= now:
+        raise InvalidLink("This link has expired. Ask for a new one.")
+
+
+def redeem(token: str) -> tuple[Member, SignInToken]:
+    """Spend the link and return its member, creating them on sign-up. Raises InvalidLink."""
+    digest = token_hash(token or "")
+    now = timezone.now()
+    with transaction.atomic():
+        spent = SignInToken.objects.filter(
+            token_hash=digest, used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if spent != 1:
+            _raise_if_unusable(SignInToken.objects.filter(token_hash=digest).first(), now)
+            raise InvalidLink("This link is not valid. Ask for a new one.")
+        row = SignInToken.objects.get(token_hash=digest)
+        member, created = _get_or_create_member(row.email, name=row.name)
+        if row.purpose == SignInToken.SIGNIN and created:
+            # The account was deleted after the link was sent: a sign-in link never creates one (the
+            # exception rolls the new row and the spent link back).
+            raise InvalidLink("There is no account for this address any more. Sign up again.")
+        if created or row.newsletter_slugs:
+            _subscribe(member, row.newsletter_slugs, on_signup=created)
+    return member, row
+
+
+def _get_or_create_member(email: str, *, name: str) -> tuple[Member, bool]:
+    member = Member.objects.filter(email=email).first()
+    if member is not None:
+        return member, False
+    try:
+        # A savepoint, so losing the race to a concurrent confirmation leaves the outer transaction usable.
+        with transaction.atomic():
+            return Member.objects.create(email=email, name=name), True
+    except IntegrityError:
+        return Member.objects.get(email=email), False
+
+
+def _subscribe(member: Member, slugs, *, on_signup: bool) -> None:
+    from django.apps import apps
+
+    Newsletter = apps.get_model("newsletters", "Newsletter")  # a higher floor: reached by name
+    newsletters = Newsletter.objects.active()
+    if slugs:
+        newsletters = newsletters.filter(slug__in=slugs)
+    elif on_signup:
+        newsletters = newsletters.filter(subscribe_on_signup=True)
+    else:
+        return
+    member.newsletters.add(*newsletters)
+
+
+# Sessions ---------------------------------------------------------------------------------------------
+
+
+def sign_in(request, member: Member) -> None:
+    """A fresh session key (no fixation) carrying the member and their session generation."""
+    request.session.cycle_key()
+    request.session[SESSION_MEMBER_KEY] = member.pk
+    request.session[SESSION_GENERATION_KEY] = member.session_generation
+    request._member = member
+    Member.objects.filter(pk=member.pk).update(last_seen_at=timezone.now())
+
+
+def current_member(request) -> Member | None:
+    """The signed-in member, or None (also when "sign out everywhere" has run since they signed in)."""
+    if hasattr(request, "_member"):
+        return request._member
+    member = None
+    member_id = request.session.get(SESSION_MEMBER_KEY)
+    if member_id is not None:
+        member = Member.objects.filter(pk=member_id).first()
+        if member is None or member.session_generation != request.session.get(SESSION_GENERATION_KEY):
+            member = None
+            request.session.pop(SESSION_MEMBER_KEY, None)
+            request.session.pop(SESSION_GENERATION_KEY, None)
+    request._member = member
+    return member
+
+
+def sign_out(request) -> None:
+    request.session.flush()
+    request._member = None
+
+
+def sign_out_everywhere(member: Member) -> None:
+    """Every session made before now stops working on its next request."""
+    from django.db.models import F
+
+    Member.objects.filter(pk=member.pk).update(session_generation=F("session_generation") + 1)

@@ -1,0 +1,188 @@
+"""Members' endpoints, on Ghost's paths so Ghost themes' forms feel at home. Thin: services do the work.
+
+CSRF: form posts go through Django's CSRF check as usual. JSON requests (fetch with
+`Content-Type: application/json`, or DELETE) cannot be sent cross-site by a browser without a CORS
+preflight, which Byline never grants, so they are accepted without a token when their Origin header,
+if any, is this site (see CONTEXT.md).
+"""
+
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from byline.lib import ratelimit
+from byline.members import services
+from byline.members.models import SignInToken
+
+HONEYPOT_FIELD = "website"
+SENT_BODY = {"sent": True, "message": "Check your inbox: we sent you a link."}
+
+
+def _error(status: int, message: str, code: str) -> JsonResponse:
+    return JsonResponse({"errors": [{"message": message, "type": code}]}, status=status)
+
+
+def _is_json(request) -> bool:
+    return request.content_type == "application/json"
+
+
+def _same_origin(request) -> bool:
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True
+    allowed = {f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
+    return origin in allowed
+
+
+def _csrf_failure(request):
+    """None when the request passes our CSRF rule (see the module docstring), else the 403 response."""
+    if _is_json(request) or request.method == "DELETE":
+        if _same_origin(request):
+            return None
+        return _error(403, "Requests from other sites are not accepted.", "csrf")
+    return CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+
+
+def _payload(request) -> dict:
+    if _is_json(request):
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+    data = {key: request.POST.get(key) for key in request.POST}
+    data["newsletters"] = request.POST.getlist("newsletters")
+    return data
+
+
+def _newsletter_slugs(value) -> list[str]:
+    # Ghost themes send [{"name": …}] objects; our form sends slugs. Accept both shapes.
+    slugs = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict):
+            item = item.get("slug") or item.get("name")
+        if isinstance(item, str) and item:
+            slugs.append(item)
+    return slugs
+
+
+def _safe_redirect(request, target) -> str:
+    if isinstance(target, str) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _publication_name(request) -> str:
+    from byline.core.context_processors import publication
+
+    settings_row = publication(request)["publication"]
+    return settings_row.name if settings_row else ""
+
+
+@csrf_exempt  # checked in the view: Django's check for forms, the Origin rule for JSON
+@never_cache
+def send_magic_link(request):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if failure := _csrf_failure(request):
+        return failure
+    data = _payload(request)
+    if data.get(HONEYPOT_FIELD):
+        # A bot filled the field people never see: answer as if it worked, send nothing.
+        return _sent(request)
+    try:
+        email = services.normalise_email(data.get("email"))
+    except ValidationError as error:
+        return _error(400, error.messages[0], "invalid_email")
+    ip = request.META.get("REMOTE_ADDR", "")
+    if not ratelimit.hit("magic-link:ip", ip, limit=settings.MEMBERS_LINKS_PER_IP_HOUR, window=3600):
+        return _error(429, "Too many attempts from your network. Try again in an hour.", "rate_limited")
+    if not ratelimit.hit("magic-link:email", email, limit=settings.MEMBERS_LINKS_PER_EMAIL_HOUR, window=3600):
+        return _error(429, "Too many links sent to this address. Try again in an hour.", "rate_limited")
+    purpose = SignInToken.SIGNIN if data.get("emailType") == "signin" else SignInToken.SIGNUP
+    services.send_magic_link(
+        email,
+        purpose=purpose,
+        name=data.get("name") or "",
+        newsletter_slugs=_newsletter_slugs(data.get("newsletters")),
+        redirect_to=_safe_redirect(request, data.get("redirect")),
+        request_ip=ip,
+        publication_name=_publication_name(request),
+    )
+    return _sent(request)
+
+
+def _sent(request):
+    if _is_json(request):
+        return JsonResponse(SENT_BODY, status=201)
+    # Without JavaScript: a page that says to check the inbox (same page whoever the address belongs to).
+    return render(request, "members/link_sent.html", status=201)
+
+
+@never_cache
+def confirm(request):
+    """GET shows a button (mail scanners open links; a GET never spends one); POST spends the link."""
+    token = request.POST.get("token") if request.method == "POST" else request.GET.get("token")
+    if request.method == "GET":
+        try:
+            row = services.peek(token or "")
+        except services.InvalidLink as error:
+            return render(request, "members/link_invalid.html", {"message": str(error)}, status=400)
+        return render(request, "members/confirm.html", {"token": token, "purpose": row.purpose})
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:
+        member, row = services.redeem(token or "")
+    except services.InvalidLink as error:
+        return render(request, "members/link_invalid.html", {"message": str(error)}, status=400)
+    services.sign_in(request, member)
+    return redirect(_safe_redirect(request, row.redirect_to) or "/")
+
+
+def _member_json(member) -> dict:
+    return {
+        "uuid": str(member.uuid),
+        "email": member.email,
+        "name": member.name,
+        "firstname": member.name.split()[0] if member.name.split() else "",
+        "initials": member.initials,
+        "status": member.status,
+        "subscribed": member.newsletters.exists(),
+        "newsletters": [
+            {"uuid": str(item.uuid), "slug": item.slug, "name": item.name, "description": item.description}
+            for item in member.newsletters.all()
+        ],
+    }
+
+
+def _private(response):
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def member(request):
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    signed_in = services.current_member(request)
+    if signed_in is None:
+        return _private(HttpResponse(status=204))
+    return _private(JsonResponse(_member_json(signed_in)))
+
+
+@csrf_exempt  # DELETE cannot be sent cross-site without a preflight; the Origin rule still applies
+def session(request):
+    if request.method != "DELETE":
+        return HttpResponseNotAllowed(["DELETE"])
+    if failure := _csrf_failure(request):
+        return failure
+    services.sign_out(request)
+    return _private(HttpResponse(status=204))
