@@ -211,6 +211,10 @@ LOGGING = {
 MEMBERS_LINK_MINUTES = env_int("MEMBERS_LINK_MINUTES", 15, minimum=1)
 MEMBERS_LINKS_PER_EMAIL_HOUR = env_int("MEMBERS_LINKS_PER_EMAIL_HOUR", 5, minimum=1)
 MEMBERS_LINKS_PER_IP_HOUR = env_int("MEMBERS_LINKS_PER_IP_HOUR", 20, minimum=1)
+# Member sessions end after this many days without a visit, and this many days after signing in.
+MEMBERS_SESSION_IDLE_DAYS = env_int("MEMBERS_SESSION_IDLE_DAYS", 30, minimum=1)
+MEMBERS_SESSION_MAX_DAYS = env_int("MEMBERS_SESSION_MAX_DAYS", 180, minimum=1)
+SESSION_COOKIE_AGE = MEMBERS_SESSION_IDLE_DAYS * 86400  # renewed when the last-seen time is written
 
 # One-box installs serve uploaded media through Django; set false when nginx or a CDN does.
 SERVE_MEDIA = env_bool("BYLINE_SERVE_MEDIA", True)

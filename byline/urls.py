@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("byline.core.urls")),
     path("", include("byline.stories.urls")),
     path("members/", include("byline.members.urls")),
+    path("", include("byline.members.site_urls")),
 ]
 
 if settings.SERVE_MEDIA:

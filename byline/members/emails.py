@@ -32,3 +32,8 @@ def send_signin_link(to: str, *, link: str, publication_name: str = "") -> None:
 def send_no_account(to: str, *, link: str, publication_name: str = "") -> None:
     """Someone asked to sign in with an address that has no account: say so, and offer a sign-up link."""
     _queue("no_account", to, {"link": link, "publication_name": publication_name})
+
+
+def send_email_change(to: str, *, link: str, publication_name: str = "") -> None:
+    """Sent to the NEW address of an email change: the change happens when its link is redeemed."""
+    _queue("email_change", to, {"link": link, "publication_name": publication_name})

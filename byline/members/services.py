@@ -11,12 +11,14 @@ Decisions (see CONTEXT.md beside this file):
   cannot both win.
 """
 
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
@@ -31,12 +33,26 @@ NAME_MAX_LENGTH = 191
 REDIRECT_MAX_LENGTH = 500
 SESSION_MEMBER_KEY = "member_id"
 SESSION_GENERATION_KEY = "member_generation"
+SESSION_SIGNED_IN_KEY = "member_signed_in_at"  # epoch seconds, for the absolute timeout
+SESSION_SEEN_KEY = "member_seen_at"  # epoch seconds, for the idle timeout
+# The last-seen time is written back at most this often, so most requests do not save the session.
+SEEN_RESOLUTION_SECONDS = 3600
+UNSUBSCRIBE_SALT = "byline.unsubscribe"
 
 _email_validator = EmailValidator(message="Enter a valid email address, like name@example.com.")
 
 
 class InvalidLink(Exception):
     """A magic link that cannot be used: unknown, expired or already used. The message is for readers."""
+
+
+class EmailInUse(Exception):
+    """The new address of an email change already belongs to a member."""
+
+
+def _clock() -> float:
+    """Seconds since the epoch; the session timeout tests patch this."""
+    return time.time()
 
 
 def normalise_email(value) -> str:
@@ -160,6 +176,8 @@ def redeem(token: str) -> tuple[Member, SignInToken]:
             _raise_if_unusable(SignInToken.objects.filter(token_hash=digest).first(), now)
             raise InvalidLink("This link is not valid. Ask for a new one.")
         row = SignInToken.objects.get(token_hash=digest)
+        if row.purpose == SignInToken.EMAIL_CHANGE:
+            return _change_email(row), row
         member, created = _get_or_create_member(row.email, name=row.name)
         if row.purpose == SignInToken.SIGNIN and created:
             # The account was deleted after the link was sent: a sign-in link never creates one (the
@@ -168,6 +186,24 @@ def redeem(token: str) -> tuple[Member, SignInToken]:
         if created or row.newsletter_slugs:
             _subscribe(member, row.newsletter_slugs, on_signup=created)
     return member, row
+
+
+def _change_email(row: SignInToken) -> Member:
+    """Inside redeem's transaction: move the link's member to the address the link was sent to."""
+    member = Member.objects.select_for_update().filter(pk=row.member_id).first()
+    if member is None:
+        raise InvalidLink("This account no longer exists.")
+    if Member.objects.filter(email=row.email).exclude(pk=member.pk).exists():
+        raise InvalidLink("That email address is already used by another account.")
+    member.email = row.email
+    try:
+        with transaction.atomic():
+            member.save(update_fields=["email", "updated_at"])
+    except IntegrityError:
+        raise InvalidLink("That email address is already used by another account.") from None
+    # Links still out for the old address (or other changes) must not work any more.
+    SignInToken.objects.filter(member=member, used_at__isnull=True).exclude(pk=row.pk).delete()
+    return member
 
 
 def _get_or_create_member(email: str, *, name: str) -> tuple[Member, bool]:
@@ -196,6 +232,114 @@ def _subscribe(member: Member, slugs, *, on_signup: bool) -> None:
     member.newsletters.add(*newsletters)
 
 
+# Account ----------------------------------------------------------------------------------------------
+
+
+def resolve_newsletters(items) -> list:
+    """Active newsletters named by slugs or Ghost's [{id|slug|name}] objects; ValidationError otherwise."""
+    from django.apps import apps
+
+    Newsletter = apps.get_model("newsletters", "Newsletter")
+    if not isinstance(items, list):
+        raise ValidationError("Newsletters must be a list.", code="invalid")
+    active = list(Newsletter.objects.active())
+    found = []
+    for item in items[:100]:
+        match = None
+        if isinstance(item, str):
+            match = next((n for n in active if n.slug == item), None)
+        elif isinstance(item, dict):
+            for key, attr in (("id", "uuid"), ("uuid", "uuid"), ("slug", "slug"), ("name", "name")):
+                value = item.get(key)
+                if isinstance(value, str) and value:
+                    match = next(
+                        (n for n in active if str(getattr(n, attr)).casefold() == value.casefold()), None
+                    )
+                    break
+        if match is None:
+            shown = item if isinstance(item, str) else "?"
+            raise ValidationError(f"There is no newsletter “{shown[:120]}”.", code="unknown_newsletter")
+        if match not in found:
+            found.append(match)
+    return found
+
+
+def update_member(member: Member, *, name=None, newsletters=None) -> Member:
+    """Change the name and/or set the active newsletters (archived subscriptions are left alone)."""
+    if name is not None:
+        if not isinstance(name, str):
+            raise ValidationError("The name must be text.", code="invalid")
+        member.name = clean_name(name)
+        member.save(update_fields=["name", "updated_at"])
+    if newsletters is not None:
+        from django.apps import apps
+
+        Newsletter = apps.get_model("newsletters", "Newsletter")
+        member.newsletters.remove(*Newsletter.objects.active().exclude(pk__in=[n.pk for n in newsletters]))
+        member.newsletters.add(*newsletters)
+    return member
+
+
+def request_email_change(member: Member, new_email: str, *, publication_name: str = "") -> None:
+    """Email a confirmation link to `new_email` (already normalised); the change happens on redeem.
+
+    Raises EmailInUse when another member has the address (the member is told: it is their own page).
+    """
+    if new_email == member.email:
+        return
+    if Member.objects.filter(email=new_email).exclude(pk=member.pk).exists():
+        raise EmailInUse(new_email)
+    token = _create_token(
+        new_email, SignInToken.EMAIL_CHANGE, "", (), "/account/?done=email_changed", member=member
+    )
+    emails.send_email_change(new_email, link=magic_link_url(token), publication_name=publication_name)
+
+
+def delete_member(member: Member) -> None:
+    """Remove the member and their personal data: links (cascade and by address) and subscriptions."""
+    with transaction.atomic():
+        SignInToken.objects.filter(email=member.email).delete()
+        member.delete()  # cascades their links, labels and subscriptions (join rows)
+
+
+# Unsubscribe links ------------------------------------------------------------------------------------
+
+
+def unsubscribe_token(member: Member, newsletter) -> str:
+    return signing.dumps(
+        {"m": str(member.uuid), "n": str(newsletter.uuid)}, salt=UNSUBSCRIBE_SALT, compress=True
+    )
+
+
+def unsubscribe_url(member: Member, newsletter) -> str:
+    """The absolute, signed link a newsletter email carries (also for its List-Unsubscribe header)."""
+    return f"{settings.BYLINE_URL.rstrip('/')}/unsubscribe/{unsubscribe_token(member, newsletter)}/"
+
+
+def read_unsubscribe_token(token: str):
+    """(member, newsletter) for a valid token; raises InvalidLink for a tampered or stale one."""
+    from django.apps import apps
+
+    Newsletter = apps.get_model("newsletters", "Newsletter")
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        member = Member.objects.filter(uuid=data["m"]).first()
+        newsletter = Newsletter.objects.filter(uuid=data["n"]).first()
+    except (signing.BadSignature, KeyError, TypeError, ValueError, ValidationError):
+        raise InvalidLink("This unsubscribe link is not valid.") from None
+    if member is None or newsletter is None:
+        raise InvalidLink("This unsubscribe link is not valid any more.")
+    return member, newsletter
+
+
+def unsubscribe(member: Member, newsletter) -> None:
+    member.newsletters.remove(newsletter)  # idempotent
+
+
+def resubscribe(member: Member, newsletter) -> None:
+    member.newsletters.add(newsletter)  # idempotent
+
+
 # Sessions ---------------------------------------------------------------------------------------------
 
 
@@ -204,22 +348,37 @@ def sign_in(request, member: Member) -> None:
     request.session.cycle_key()
     request.session[SESSION_MEMBER_KEY] = member.pk
     request.session[SESSION_GENERATION_KEY] = member.session_generation
+    request.session[SESSION_SIGNED_IN_KEY] = request.session[SESSION_SEEN_KEY] = int(_clock())
     request._member = member
     Member.objects.filter(pk=member.pk).update(last_seen_at=timezone.now())
 
 
 def current_member(request) -> Member | None:
-    """The signed-in member, or None (also when "sign out everywhere" has run since they signed in)."""
+    """The signed-in member, or None: also when "sign out everywhere" has run since they signed in, after
+    MEMBERS_SESSION_IDLE_DAYS without a request, and MEMBERS_SESSION_MAX_DAYS after signing in."""
     if hasattr(request, "_member"):
         return request._member
     member = None
-    member_id = request.session.get(SESSION_MEMBER_KEY)
+    session = request.session
+    member_id = session.get(SESSION_MEMBER_KEY)
     if member_id is not None:
-        member = Member.objects.filter(pk=member_id).first()
-        if member is None or member.session_generation != request.session.get(SESSION_GENERATION_KEY):
+        now = int(_clock())
+        signed_in_at = session.get(SESSION_SIGNED_IN_KEY)
+        seen_at = session.get(SESSION_SEEN_KEY)
+        fresh = (
+            isinstance(signed_in_at, int)
+            and isinstance(seen_at, int)
+            and now - signed_in_at < settings.MEMBERS_SESSION_MAX_DAYS * 86400
+            and now - seen_at < settings.MEMBERS_SESSION_IDLE_DAYS * 86400
+        )
+        if fresh:
+            member = Member.objects.filter(pk=member_id).first()
+        if member is None or member.session_generation != session.get(SESSION_GENERATION_KEY):
             member = None
-            request.session.pop(SESSION_MEMBER_KEY, None)
-            request.session.pop(SESSION_GENERATION_KEY, None)
+            for key in (SESSION_MEMBER_KEY, SESSION_GENERATION_KEY, SESSION_SIGNED_IN_KEY, SESSION_SEEN_KEY):
+                session.pop(key, None)
+        elif now - seen_at >= SEEN_RESOLUTION_SECONDS:
+            session[SESSION_SEEN_KEY] = now  # saved (and the cookie renewed) at most once an hour
     request._member = member
     return member
 

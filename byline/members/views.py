@@ -88,13 +88,17 @@ def _publication_name(request) -> str:
     return settings_row.name if settings_row else ""
 
 
-@csrf_exempt  # checked in the view: Django's check for forms, the Origin rule for JSON
+@csrf_exempt  # no token: see below; other sites are still refused by the Origin rule
 @never_cache
 def send_magic_link(request):
+    """Asking for a link changes nothing for the browser that asks (no session, no cookie): the link
+    goes to the address typed in, which anyone could type anywhere. So the subscribe form carries no
+    CSRF token, which keeps every public page the same for every reader (cacheable, cookie-free);
+    the link's redemption, which does sign a browser in, keeps Django's CSRF check."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if failure := _csrf_failure(request):
-        return failure
+    if not _same_origin(request):
+        return _error(403, "Requests from other sites are not accepted.", "csrf")
     data = _payload(request)
     if data.get(HONEYPOT_FIELD):
         # A bot filled the field people never see: answer as if it worked, send nothing.
@@ -169,13 +173,46 @@ def _private(response):
     return response
 
 
+@csrf_exempt  # PUT takes JSON only, under the Origin rule (see the module docstring)
+@never_cache
 def member(request):
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
+    if request.method not in ("GET", "PUT"):
+        return HttpResponseNotAllowed(["GET", "PUT"])
+    if request.method == "PUT":
+        return _private(_update_member(request))
     signed_in = services.current_member(request)
     if signed_in is None:
         return _private(HttpResponse(status=204))
     return _private(JsonResponse(_member_json(signed_in)))
+
+
+def _update_member(request):
+    if failure := _csrf_failure(request):
+        return failure
+    signed_in = services.current_member(request)
+    if signed_in is None:
+        return _error(401, "Sign in to change your account.", "unauthorized")
+    if not _is_json(request):
+        return _error(400, "Send the changes as JSON.", "invalid_request")
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "The request body is not valid JSON.", "invalid_request")
+    if not isinstance(data, dict):
+        return _error(400, "Send a JSON object.", "invalid_request")
+    name = data.get("name")
+    if name is not None and (not isinstance(name, str) or len(name) > services.NAME_MAX_LENGTH):
+        return _error(
+            400, f"Names are text of at most {services.NAME_MAX_LENGTH} characters.", "invalid_name"
+        )
+    try:
+        newsletters = None
+        if "newsletters" in data:
+            newsletters = services.resolve_newsletters(data["newsletters"])
+        services.update_member(signed_in, name=name, newsletters=newsletters)
+    except ValidationError as error:
+        return _error(400, error.messages[0], "invalid_newsletters")
+    return JsonResponse(_member_json(signed_in))
 
 
 @csrf_exempt  # DELETE cannot be sent cross-site without a preflight; the Origin rule still applies

@@ -59,3 +59,31 @@ def test_home_and_story_pages_have_no_serious_accessibility_violations(new_conte
     page.locator("#share-top [data-share-copy]").hover()
     violations = serious_violations(page, ".share")
     assert violations == [], f"open share menu ({scheme}):{readable(violations)}"
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (npm ci)")
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_subscribe_messages_and_signed_in_header_have_no_serious_violations(new_context, newsroom, scheme):
+    context = new_context(bypass_csp=True, color_scheme=scheme)
+    page = context.new_page()
+    member = {"uuid": "5f0c", "email": "ada@example.com", "name": "Ada Lovelace", "initials": "AL"}
+    page.route("**/members/api/member/", lambda route: route.fulfill(status=200, json=member))
+    answers = iter(
+        [
+            {"status": 400, "json": {"errors": [{"message": "Enter a valid email address."}]}},
+            {"status": 201, "json": {"sent": True}},
+        ]
+    )
+    page.route("**/members/api/send-magic-link/", lambda route: route.fulfill(**next(answers)))
+    page.goto(newsroom.story.url)
+    page.locator("[data-member-actions][data-member='signed-in']").wait_for()
+    violations = serious_violations(page, ".site-header")
+    assert violations == [], f"signed-in header ({scheme}):{readable(violations)}"
+
+    email = page.get_by_label("Your email address")
+    for state in ("error", "success"):
+        email.fill("reader@example.com")
+        email.press("Enter")
+        page.locator(f"#subscribe [data-subscribe-message='{state}']").wait_for()
+        violations = serious_violations(page, ".subscribe")
+        assert violations == [], f"subscribe {state} ({scheme}):{readable(violations)}"

@@ -89,11 +89,20 @@ def test_the_form_post_works_without_javascript(client, smtp, newsletters):
     assert done["Location"] == "/some-story/"
 
 
-def test_form_posts_need_the_csrf_token(smtp, newsletters):
+def test_asking_for_a_link_needs_no_csrf_token_so_pages_stay_cookie_free(smtp, newsletters):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    assert client.post(SEND, {"email": "form@example.com"}).status_code == 403
+    assert client.post(SEND, {"email": "form@example.com"}).status_code == 201
+    assert [item["to"] for item in smtp.messages] == [["form@example.com"]]
+
+
+def test_form_posts_from_another_site_are_refused(smtp, newsletters):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(SEND, {"email": "form@example.com"}, headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403
     assert smtp.messages == []
 
 
@@ -176,12 +185,12 @@ def test_mixed_case_addresses_are_one_member(client, smtp, newsletters):
     assert Member.objects.count() == 1
 
 
-def test_forms_pass_with_the_csrf_token_and_redeeming_needs_it(smtp, newsletters):
+def test_redeeming_a_link_needs_the_csrf_token(smtp, newsletters):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
     client.cookies["csrftoken"] = "a" * 32
-    response = client.post(SEND, {"email": "csrf@example.com", "csrfmiddlewaretoken": "a" * 32})
+    response = client.post(SEND, {"email": "csrf@example.com"})
     assert response.status_code == 201
     token = token_of(link_in(smtp.messages[0]["message"]))
     assert client.post("/members/", {"token": token}, headers={"X-CSRFToken": "b" * 32}).status_code == 403

@@ -1,5 +1,5 @@
 /*
- * Byline's theme script: the "Share this post" menu.
+ * Byline's theme script: the "Share this post" menu, the subscribe form and the header's member state.
  *
  * The markup (stories/share_menu.html) works without this file: a heading and plain share links.
  * This script turns each [data-share] block into a disclosure: a toggle button that opens a popover
@@ -202,12 +202,156 @@
     });
   }
 
+  /*
+   * The subscribe form (includes/subscribe.html). Without this script it is a plain form POST that
+   * lands on a "check your inbox" page. With it: a JSON POST (same origin; the members API needs no
+   * CSRF token for JSON) and one of the three status messages in the markup, shown one at a time.
+   */
+  var SUBSCRIBE_URL = "/members/api/send-magic-link/";
+
+  function SubscribeForm(form) {
+    this.form = form;
+    this.email = form.querySelector('input[name="email"]');
+    this.honeypot = form.querySelector('input[name="website"]');
+    this.button = form.querySelector('button[type="submit"]');
+    this.reason = form.querySelector("[data-subscribe-reason]");
+    this.messages = form.querySelectorAll("[data-subscribe-message]");
+  }
+
+  SubscribeForm.prototype.show = function (state, reason) {
+    Array.prototype.forEach.call(this.messages, function (message) {
+      message.hidden = message.getAttribute("data-subscribe-message") !== state;
+    });
+    if (this.reason) this.reason.textContent = reason || "";
+    this.form.setAttribute("data-state", state || "");
+    var error = this.form.querySelector('[data-subscribe-message="error"]');
+    if (state === "error" && error && error.id) {
+      this.email.setAttribute("aria-describedby", error.id);
+    } else {
+      this.email.removeAttribute("aria-describedby");
+    }
+  };
+
+  function errorReason(response) {
+    return response
+      .json()
+      .then(function (body) {
+        var errors = body && body.errors;
+        return (errors && errors[0] && errors[0].message) || "";
+      })
+      .catch(function () {
+        return "";
+      });
+  }
+
+  SubscribeForm.prototype.submit = function () {
+    var subscribe = this;
+    var buttonHadFocus = document.activeElement === subscribe.button;
+    subscribe.show("loading");
+    subscribe.button.disabled = true;
+    subscribe.form.setAttribute("aria-busy", "true");
+    var body = {
+      email: subscribe.email.value,
+      emailType: "signup",
+      redirect: window.location.pathname,
+      website: subscribe.honeypot ? subscribe.honeypot.value : "",
+    };
+    fetch(SUBSCRIBE_URL, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    })
+      .then(function (response) {
+        if (response.status === 201) return { ok: true };
+        return errorReason(response).then(function (reason) {
+          return { ok: false, reason: reason };
+        });
+      })
+      .catch(function () {
+        return { ok: false, reason: "Check your connection and try again." };
+      })
+      .then(function (result) {
+        subscribe.button.disabled = false;
+        subscribe.form.removeAttribute("aria-busy");
+        if (result.ok) {
+          subscribe.show("success");
+          subscribe.email.value = "";
+          if (buttonHadFocus) subscribe.button.focus();
+        } else {
+          subscribe.show("error", result.reason);
+          // Back to the field, so the reader can correct the address; the error describes it.
+          subscribe.email.focus();
+        }
+      });
+  };
+
+  SubscribeForm.prototype.enhance = function () {
+    var subscribe = this;
+    if (!subscribe.email || !subscribe.button || typeof window.fetch !== "function") return;
+    subscribe.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (subscribe.button.disabled) return;
+      subscribe.submit();
+    });
+    subscribe.form.classList.add("subscribe__form--enhanced");
+  };
+
+  /*
+   * The header: every reader gets the same HTML (Sign in / Subscribe). One request per page load asks
+   * who is signed in (204 when nobody is); a member sees their initials and an Account link instead.
+   */
+  var INITIALS_COLOURS = 7; // .avatar--c0 … --c6, as INITIALS_COLOUR_COUNT in stories/models.py
+
+  function colourIndex(text) {
+    var hash = 0;
+    for (var i = 0; i < text.length; i += 1) hash = (hash * 31 + text.charCodeAt(i)) % 2147483647;
+    return hash % INITIALS_COLOURS;
+  }
+
+  function showMember(actions, member) {
+    var account = actions.querySelector("[data-member-signed-in]");
+    var initials = actions.querySelector("[data-member-initials]");
+    if (!account) return;
+    if (initials) {
+      initials.textContent = member.initials || "?";
+      initials.classList.add("avatar--c" + colourIndex(member.uuid || member.email || ""));
+    }
+    if (member.name || member.email) account.title = member.name || member.email;
+    Array.prototype.forEach.call(actions.querySelectorAll("[data-member-signed-out]"), function (link) {
+      link.hidden = true;
+    });
+    account.hidden = false;
+    actions.setAttribute("data-member", "signed-in");
+  }
+
+  function loadMember() {
+    var actions = document.querySelector("[data-member-actions]");
+    if (!actions || typeof window.fetch !== "function") return;
+    fetch("/members/api/member/", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (response.status !== 200) return null;
+        return response.json();
+      })
+      .then(function (member) {
+        if (member) showMember(actions, member);
+        else actions.setAttribute("data-member", "signed-out");
+      })
+      .catch(function () {
+        // Offline or the API is down: the signed-out links stay, and they still work.
+      });
+  }
+
   function init() {
     var roots = document.querySelectorAll("[data-share]");
     Array.prototype.forEach.call(roots, function (root) {
       new ShareMenu(root).enhance();
     });
     if (menus.length) document.addEventListener("click", closeOnOutsideClick);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-subscribe-form]"), function (form) {
+      new SubscribeForm(form).enhance();
+    });
+    loadMember();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
