@@ -66,6 +66,12 @@ class PublicationSettings(BaseSiteSetting):
     subscribe_heading = models.CharField(max_length=120, default="Be the first to know")
     subscribe_subheading = models.CharField(max_length=250, default="Get notified about upcoming stories")
     footer_text = models.CharField(max_length=300, blank=True)
+    blocked_email_domains = models.TextField(
+        blank=True,
+        max_length=20000,
+        help_text="One domain per line (e.g. spam.example). Links are not sent to these domains "
+        "or their subdomains.",
+    )
     x_handle = models.CharField("X (Twitter) handle", max_length=50, blank=True)
     facebook_page = models.CharField(max_length=100, blank=True)
     bluesky_handle = models.CharField(max_length=100, blank=True)
@@ -81,6 +87,7 @@ class PublicationSettings(BaseSiteSetting):
             "Subscribe call to action",
         ),
         FieldPanel("footer_text"),
+        FieldPanel("blocked_email_domains"),
         MultiFieldPanel(
             [
                 FieldPanel("x_handle"),
@@ -95,6 +102,16 @@ class PublicationSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "publication settings"
+
+    def blocks_email_domain(self, email: str) -> bool:
+        """True when the address's domain, or a domain it is under, is on the blocked list."""
+        domain = email.rsplit("@", 1)[-1].strip().lower().rstrip(".")
+        blocked = {
+            line.strip().lower().lstrip("@").rstrip(".") for line in self.blocked_email_domains.splitlines()
+        }
+        blocked.discard("")
+        parts = domain.split(".")
+        return any(".".join(parts[i:]) in blocked for i in range(len(parts)))
 
     def social_links(self) -> list[tuple[str, str]]:
         """(label, url) for every social account that is filled in."""

@@ -81,10 +81,14 @@ def _safe_redirect(request, target) -> str:
     return ""
 
 
-def _publication_name(request) -> str:
+def _publication(request):
     from byline.core.context_processors import publication
 
-    settings_row = publication(request)["publication"]
+    return publication(request)["publication"]
+
+
+def _publication_name(request) -> str:
+    settings_row = _publication(request)
     return settings_row.name if settings_row else ""
 
 
@@ -107,6 +111,10 @@ def send_magic_link(request):
         email = services.normalise_email(data.get("email"))
     except ValidationError as error:
         return _error(400, error.messages[0], "invalid_email")
+    publication = _publication(request)
+    if publication and publication.blocks_email_domain(email):
+        # Whether or not the address is a member: the answer must not tell which.
+        return _error(400, "Addresses at this email domain are not accepted here.", "blocked_domain")
     ip = request.META.get("REMOTE_ADDR", "")
     if not ratelimit.hit("magic-link:ip", ip, limit=settings.MEMBERS_LINKS_PER_IP_HOUR, window=3600):
         return _error(429, "Too many attempts from your network. Try again in an hour.", "rate_limited")

@@ -123,3 +123,33 @@ def test_it_limits_links_per_ip(client):
 
 def test_only_post_is_allowed(client, db):
     assert client.get(SEND).status_code == 405
+
+
+@pytest.fixture
+def blocked(site):
+    from byline.core.models import PublicationSettings
+
+    publication = PublicationSettings.for_site(site)
+    publication.blocked_email_domains = "spam.example\n@Junk.Example.\n\n"
+    publication.save()
+    return publication
+
+
+@pytest.mark.parametrize("address", ["a@spam.example", "b@mail.spam.example", "c@JUNK.example"])
+def test_a_blocked_domain_gets_a_clear_400_and_no_link(client, smtp, blocked, address):
+    response = post(client, {"email": address})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "Addresses at this email domain are not accepted here."
+    assert not SignInToken.objects.exists()
+    assert smtp.messages == []
+
+
+def test_a_blocked_domain_is_refused_for_members_too_so_the_answer_reveals_nothing(client, smtp, blocked):
+    Member.objects.create(email="old@spam.example")
+    assert post(client, {"email": "old@spam.example", "emailType": "signin"}).status_code == 400
+    assert post(client, {"email": "new@spam.example", "emailType": "signin"}).status_code == 400
+
+
+def test_a_domain_that_only_ends_like_a_blocked_one_is_accepted(client, smtp, blocked):
+    assert post(client, {"email": "reader@notspam.example"}).status_code == 201
+    assert SignInToken.objects.filter(email="reader@notspam.example").exists()
