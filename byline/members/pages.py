@@ -5,7 +5,6 @@ RFC 8058 one-click unsubscribe POST (`List-Unsubscribe=One-Click`), which mail p
 cookie and no token: the signed link itself is the credential (see CONTEXT.md).
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from django.middleware.csrf import CsrfViewMiddleware
@@ -14,7 +13,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from byline.lib import ratelimit
 from byline.members import services
 from byline.members.views import _publication_name
 
@@ -83,9 +81,7 @@ def change_email(request):
     raw = request.POST.get("email", "")
     try:
         email = services.normalise_email(raw)
-        if not ratelimit.hit(
-            "magic-link:email", email, limit=settings.MEMBERS_LINKS_PER_EMAIL_HOUR, window=3600
-        ):
+        if not services.may_send_link_to(email):
             raise ValidationError("Too many links sent to this address. Try again in an hour.")
         services.request_email_change(member, email, publication_name=_publication_name(request))
     except ValidationError as error:

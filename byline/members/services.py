@@ -24,6 +24,7 @@ from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from byline.lib import ratelimit
 from byline.lib.tokens import new_token, token_hash
 from byline.members import emails
 from byline.members.models import Member, SignInToken
@@ -96,6 +97,13 @@ class LinkSent:
 
     purpose: str
     member_exists: bool
+
+
+def may_send_link_to(email: str) -> bool:
+    """Count one link to `email` against its hourly limit; False once the limit is passed.
+
+    Every way of emailing a link (sign-up, sign-in, email change) shares this one budget per address."""
+    return ratelimit.hit("magic-link:email", email, limit=settings.MEMBERS_LINKS_PER_EMAIL_HOUR, window=3600)
 
 
 def send_magic_link(

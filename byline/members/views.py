@@ -118,7 +118,7 @@ def send_magic_link(request):
     ip = request.META.get("REMOTE_ADDR", "")
     if not ratelimit.hit("magic-link:ip", ip, limit=settings.MEMBERS_LINKS_PER_IP_HOUR, window=3600):
         return _error(429, "Too many attempts from your network. Try again in an hour.", "rate_limited")
-    if not ratelimit.hit("magic-link:email", email, limit=settings.MEMBERS_LINKS_PER_EMAIL_HOUR, window=3600):
+    if not services.may_send_link_to(email):
         return _error(429, "Too many links sent to this address. Try again in an hour.", "rate_limited")
     purpose = SignInToken.SIGNIN if data.get("emailType") == "signin" else SignInToken.SIGNUP
     services.send_magic_link(
