@@ -65,7 +65,25 @@ class PublicationSettings(BaseSiteSetting):
     navigation = StreamField([("link", NavigationLinkBlock())], blank=True, use_json_field=True)
     subscribe_heading = models.CharField(max_length=120, default="Be the first to know")
     subscribe_subheading = models.CharField(max_length=250, default="Get notified about upcoming stories")
+    subscribe_asks_name = models.BooleanField("ask for a name in the subscribe box", default=False)
     footer_text = models.CharField(max_length=300, blank=True)
+    postal_address = models.TextField(
+        blank=True, max_length=500, help_text="Printed in the footer of every newsletter email."
+    )
+    sender_name = models.CharField(
+        "sender name for members' emails",
+        max_length=120,
+        blank=True,
+        help_text="Sign-in and sign-up emails come from this name. Defaults to the publication's name.",
+    )
+    sender_email = models.EmailField(
+        "sender address for members' emails",
+        blank=True,
+        help_text="Defaults to the server's DEFAULT_FROM_EMAIL.",
+    )
+    support_email = models.EmailField(
+        blank=True, help_text="Replies to members' emails go here. Leave empty for no Reply-To."
+    )
     blocked_email_domains = models.TextField(
         blank=True,
         max_length=20000,
@@ -83,10 +101,23 @@ class PublicationSettings(BaseSiteSetting):
         FieldPanel("accent_colour"),
         FieldPanel("navigation"),
         MultiFieldPanel(
-            [FieldPanel("subscribe_heading"), FieldPanel("subscribe_subheading")],
+            [
+                FieldPanel("subscribe_heading"),
+                FieldPanel("subscribe_subheading"),
+                FieldPanel("subscribe_asks_name"),
+            ],
             "Subscribe call to action",
         ),
         FieldPanel("footer_text"),
+        MultiFieldPanel(
+            [
+                FieldPanel("sender_name"),
+                FieldPanel("sender_email"),
+                FieldPanel("support_email"),
+                FieldPanel("postal_address"),
+            ],
+            "Email",
+        ),
         FieldPanel("blocked_email_domains"),
         MultiFieldPanel(
             [

@@ -244,6 +244,14 @@ class StoryPage(ReservedSlugMixin, Page):
     """A story: the unit of publishing. Its derived fields are computed on every save."""
 
     VISIBILITY_CHOICES = [("public", "Everyone"), ("members", "Members only")]
+    COMMENTS_OPEN = "open"
+    COMMENTS_CLOSED = "closed"
+    COMMENTS_HIDDEN = "hidden"
+    COMMENTS_CHOICES = [
+        (COMMENTS_OPEN, "Open"),
+        (COMMENTS_CLOSED, "Closed (the thread stays visible, no new comments)"),
+        (COMMENTS_HIDDEN, "Hidden"),
+    ]
 
     body = StreamField(StoryBodyBlock(), blank=True, use_json_field=True)
     custom_excerpt = models.CharField(
@@ -258,6 +266,22 @@ class StoryPage(ReservedSlugMixin, Page):
     feature_image_caption = models.CharField(max_length=500, blank=True)
     featured = models.BooleanField(default=False)
     visibility = models.CharField(max_length=10, choices=VISIBILITY_CHOICES, default="public")
+    comments = models.CharField(max_length=10, choices=COMMENTS_CHOICES, default=COMMENTS_OPEN)
+
+    # Email options: a string reference, so stories never import newsletters (a higher floor).
+    email_newsletter = models.ForeignKey(
+        "newsletters.Newsletter",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="send as email to",
+        help_text="Subscribers of this newsletter receive the story by email when it goes live.",
+    )
+    email_subject = models.CharField(max_length=300, blank=True, help_text="Defaults to the story's title.")
+    email_only = models.BooleanField(
+        default=False, help_text="Send the email but do not show the story on the site."
+    )
 
     og_title = models.CharField("Facebook/OpenGraph title", max_length=300, blank=True)
     og_description = models.CharField("OpenGraph description", max_length=500, blank=True)
@@ -295,7 +319,14 @@ class StoryPage(ReservedSlugMixin, Page):
         FieldPanel("body"),
         InlinePanel("story_authors", label="Authors", min_num=1, heading="Authors"),
         InlinePanel("story_tags", label="Tags", heading="Tags (the first public tag is primary)"),
-        MultiFieldPanel([FieldPanel("featured"), FieldPanel("visibility")], "Placement"),
+        MultiFieldPanel(
+            [FieldPanel("featured"), FieldPanel("visibility"), FieldPanel("comments")], "Placement"
+        ),
+    ]
+    email_panels = [
+        FieldPanel("email_newsletter"),
+        FieldPanel("email_subject"),
+        FieldPanel("email_only"),
     ]
     seo_panels = Page.promote_panels + [
         MultiFieldPanel(
@@ -316,6 +347,7 @@ class StoryPage(ReservedSlugMixin, Page):
         [
             ObjectList(content_panels, heading="Story"),
             ObjectList(seo_panels, heading="SEO and social"),
+            ObjectList(email_panels, heading="Email"),
             ObjectList(Page.settings_panels, heading="Publishing"),
         ]
     )
