@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.core.files.images import ImageFile
 from django.utils import timezone
 from PIL import Image as PILImage
@@ -11,6 +12,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Site
 
 from byline.core.models import HomePage
+from byline.lib.smtp_sink import Collector, free_port
 from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag
 
 
@@ -117,3 +119,23 @@ def make_story(home, make_author):
         return story
 
     return make
+
+
+@pytest.fixture
+def smtp(settings):
+    """Start an SMTP server and point Django's SMTP backend at it; yields the collector of messages."""
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 10
+    try:
+        yield collector
+    finally:
+        controller.stop()

@@ -3,10 +3,11 @@
 import pytest
 from django.test import Client
 
+from byline.lib.smtp_sink import text_of
 from byline.lib.tokens import token_hash
 from byline.members import services
 from byline.members.models import Member, SignInToken
-from byline.members.tests.conftest import link_in, text_of, token_of
+from byline.members.tests.conftest import link_in, token_of
 from byline.newsletters.models import Newsletter
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from byline.lib.smtp_sink import text_of
 from byline.lib.tokens import token_hash
 from byline.members.models import Member, SignInToken
-from byline.members.tests.conftest import link_in, text_of, token_of
+from byline.members.tests.conftest import link_in, token_of
 from byline.newsletters.models import Newsletter
 
 pytestmark = pytest.mark.django_db
