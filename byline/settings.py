@@ -34,6 +34,9 @@ USE_I18N = True
 # Runs behind a TLS-terminating proxy in production: only trust its header when told to.
 if env_bool("BYLINE_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of Byline append to X-Forwarded-For. Rate limits count readers by the
+# address that many hops from the right; 0 means REMOTE_ADDR (anyone can forge the header otherwise).
+BYLINE_TRUSTED_PROXIES = env_int("BYLINE_TRUSTED_PROXIES", 0, minimum=0)
 
 INSTALLED_APPS = [
     "byline.core",
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "django_filters",  # the admin listings' filter widgets (members' sign-up date range)
     "django_tasks",
     "django_tasks_db",
     "django.contrib.auth",

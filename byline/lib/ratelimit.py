@@ -4,8 +4,10 @@
 """
 
 import hashlib
+import ipaddress
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -33,3 +35,25 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
 
 def reset(scope: str, key: str, *, window: int) -> None:
     cache.delete(_cache_key(scope, key, window))
+
+
+def client_ip(request) -> str:
+    """The reader's address for rate limits, honest behind BYLINE_TRUSTED_PROXIES proxies.
+
+    Each trusted proxy appends the address it received the request from to X-Forwarded-For, so the
+    reader's address is the one that many entries from the right; anything further left came from the
+    reader and may be forged. A missing or malformed entry falls back to the connection's address.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    hops = settings.BYLINE_TRUSTED_PROXIES
+    if not hops:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < hops:
+        return remote
+    candidate = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote

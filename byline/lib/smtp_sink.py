@@ -14,7 +14,7 @@ class Collector:
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append({"to": list(envelope.rcpt_tos), "message": message})
+        self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message})
         return "250 Message accepted for delivery"
 
 

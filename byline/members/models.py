@@ -58,6 +58,16 @@ class Member(models.Model):
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
 
+    # Columns of the members CSV export (Ghost's names where Ghost has the column).
+    def subscribed_to_emails(self) -> bool:
+        return not self.email_disabled and bool(self.newsletters.all())
+
+    def label_names(self) -> str:
+        return ",".join(label.name for label in self.labels.all())
+
+    def newsletter_slugs(self) -> str:
+        return ",".join(newsletter.slug for newsletter in self.newsletters.all())
+
     @property
     def initials(self) -> str:
         words = [word for word in (self.name or "").split() if word[:1].isalnum()]

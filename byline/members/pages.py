@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from byline.members import services
-from byline.members.views import _publication_name
+from byline.members.views import _publication, _safe_redirect
 
 NOTICES = {
     "saved": "Your changes are saved.",
@@ -83,7 +83,7 @@ def change_email(request):
         email = services.normalise_email(raw)
         if not services.may_send_link_to(email):
             raise ValidationError("Too many links sent to this address. Try again in an hour.")
-        services.request_email_change(member, email, publication_name=_publication_name(request))
+        services.request_email_change(member, email, publication=_publication(request))
     except ValidationError as error:
         return _account_page(
             request, member, errors={"email": error.messages[0]}, values={"email": raw}, status=400
@@ -93,6 +93,22 @@ def change_email(request):
         errors = {"email": "That address is already used by another account."}
         return _account_page(request, member, errors=errors, values={"email": raw}, status=400)
     return redirect("/account/?done=email_sent")
+
+
+@never_cache
+def welcome(request):
+    """Where a confirmed sign-up lands: what they are subscribed to, and the way back to their story."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    member = services.current_member(request)
+    if member is None:
+        return redirect("/account/")
+    context = {
+        "member": member,
+        "newsletters": list(member.newsletters.all()),
+        "next": _safe_redirect(request, request.GET.get("next")) or "/",
+    }
+    return _private(render(request, "members/welcome.html", context))
 
 
 @never_cache

@@ -114,7 +114,7 @@ def send_magic_link(
     newsletter_slugs=(),
     redirect_to: str = "",
     request_ip: str = "",
-    publication_name: str = "",
+    publication=None,
 ) -> LinkSent:
     """Create a single-use link for `email` (already normalised) and queue the email carrying it."""
     if purpose not in (SignInToken.SIGNUP, SignInToken.SIGNIN):
@@ -127,21 +127,34 @@ def send_magic_link(
         # No account: the email says so and carries a sign-up link for the owner of the inbox.
         purpose = SignInToken.SIGNUP
         token = _create_token(email, purpose, name, newsletter_slugs, redirect_to)
-        emails.send_no_account(email, link=magic_link_url(token), publication_name=publication_name)
+        emails.send_no_account(email, link=magic_link_url(token), publication=publication)
         return LinkSent(purpose="no_account", member_exists=False)
 
     token = _create_token(email, purpose, name, newsletter_slugs, redirect_to, member=member)
     link = magic_link_url(token)
     if purpose == SignInToken.SIGNUP:
-        emails.send_signup_link(email, link=link, publication_name=publication_name)
+        emails.send_signup_link(email, link=link, publication=publication)
     else:
-        emails.send_signin_link(email, link=link, publication_name=publication_name)
+        emails.send_signin_link(email, link=link, publication=publication)
     return LinkSent(purpose=purpose, member_exists=member is not None)
+
+
+# Spent and expired links are kept this long (the member's detail page in the admin shows them), then go.
+LINK_HISTORY = timedelta(days=1)
+
+
+def remove_old_links(now=None) -> int:
+    """Delete links that expired more than LINK_HISTORY ago; the number deleted."""
+    now = now or timezone.now()
+    deleted, _ = SignInToken.objects.filter(expires_at__lt=now - LINK_HISTORY).delete()
+    return deleted
 
 
 def _create_token(email, purpose, name, newsletter_slugs, redirect_to, member=None) -> str:
     token = new_token()
     now = timezone.now()
+    # Housekeeping where links are made: no clock needed, and the rate limits bound how often it runs.
+    remove_old_links(now)
     SignInToken.objects.create(
         token_hash=token_hash(token),
         email=email,
@@ -288,7 +301,7 @@ def update_member(member: Member, *, name=None, newsletters=None) -> Member:
     return member
 
 
-def request_email_change(member: Member, new_email: str, *, publication_name: str = "") -> None:
+def request_email_change(member: Member, new_email: str, *, publication=None) -> None:
     """Email a confirmation link to `new_email` (already normalised); the change happens on redeem.
 
     Raises EmailInUse when another member has the address (the member is told: it is their own page).
@@ -300,7 +313,7 @@ def request_email_change(member: Member, new_email: str, *, publication_name: st
     token = _create_token(
         new_email, SignInToken.EMAIL_CHANGE, "", (), "/account/?done=email_changed", member=member
     )
-    emails.send_email_change(new_email, link=magic_link_url(token), publication_name=publication_name)
+    emails.send_email_change(new_email, link=magic_link_url(token), publication=publication)
 
 
 def delete_member(member: Member) -> None:

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -87,11 +87,6 @@ def _publication(request):
     return publication(request)["publication"]
 
 
-def _publication_name(request) -> str:
-    settings_row = _publication(request)
-    return settings_row.name if settings_row else ""
-
-
 @csrf_exempt  # no token: see below; other sites are still refused by the Origin rule
 @never_cache
 def send_magic_link(request):
@@ -115,7 +110,7 @@ def send_magic_link(request):
     if publication and publication.blocks_email_domain(email):
         # Whether or not the address is a member: the answer must not tell which.
         return _error(400, "Addresses at this email domain are not accepted here.", "blocked_domain")
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = ratelimit.client_ip(request)
     if not ratelimit.hit("magic-link:ip", ip, limit=settings.MEMBERS_LINKS_PER_IP_HOUR, window=3600):
         return _error(429, "Too many attempts from your network. Try again in an hour.", "rate_limited")
     if not services.may_send_link_to(email):
@@ -128,7 +123,7 @@ def send_magic_link(request):
         newsletter_slugs=_newsletter_slugs(data.get("newsletters")),
         redirect_to=_safe_redirect(request, data.get("redirect")),
         request_ip=ip,
-        publication_name=_publication_name(request),
+        publication=publication,
     )
     return _sent(request)
 
@@ -157,7 +152,11 @@ def confirm(request):
     except services.InvalidLink as error:
         return render(request, "members/link_invalid.html", {"message": str(error)}, status=400)
     services.sign_in(request, member)
-    return redirect(_safe_redirect(request, row.redirect_to) or "/")
+    back = _safe_redirect(request, row.redirect_to)
+    if row.purpose == SignInToken.SIGNUP:
+        # A new member first sees what they signed up for, with the way back to their story.
+        return redirect(f"/account/welcome/?{urlencode({'next': back})}" if back else "/account/welcome/")
+    return redirect(back or "/")
 
 
 def _member_json(member) -> dict:

@@ -57,8 +57,10 @@ def test_after_confirming_the_emailed_link_the_header_shows_the_member(page, new
     )
     page.goto(emailed_link_path())
     page.get_by_role("button", name="Confirm").click()
-    page.wait_for_url(f"**{newsroom.story.url}")
+    page.wait_for_url("**/account/welcome/**")
     assert Member.objects.filter(email="ada@example.com").exists()
+    page.get_by_role("link", name="Continue reading").click()
+    page.wait_for_url(f"**{newsroom.story.url}")
 
     page.wait_for_function(
         "() => document.querySelector('[data-member-actions]').dataset.member === 'signed-in'"

@@ -160,3 +160,25 @@ def test_without_javascript_the_form_posts_and_lands_on_the_confirmation_page(ne
     assert SignInToken.objects.get(email="nojs@example.com").redirect_to == newsroom.story.url
     # The header still offers the signed-out links: nothing depends on the script.
     assert page.locator(".site-header").get_by_role("link", name="Sign in").is_visible()
+
+
+def test_the_optional_name_field_appears_when_the_site_asks_for_names(page, newsroom):
+    from byline.core.models import PublicationSettings
+
+    publication = PublicationSettings.for_site(newsroom.story.get_site())
+    publication.subscribe_asks_name = True
+    publication.save()
+    page.goto(newsroom.story.url)
+    page.locator(".subscribe__form--enhanced").wait_for()
+    page.get_by_label("Your name (optional)").fill("Rosa Reader")
+    page.get_by_label("Your email address").fill("rosa@example.com")
+    page.locator("#subscribe").get_by_role("button", name="Subscribe").click()
+    message(page, "success").wait_for()
+    assert SignInToken.objects.get(email="rosa@example.com").name == "Rosa Reader"
+    assert page.get_by_label("Your name (optional)").input_value() == ""
+    assert page.watch.problems(page) == []
+
+
+def test_without_the_setting_there_is_no_name_field(page, newsroom):
+    page.goto(newsroom.story.url)
+    assert page.locator("#subscribe input[name='name']").count() == 0

@@ -55,3 +55,43 @@ def test_it_recovers_when_the_counter_expires_between_add_and_incr():
         mock.patch.object(ratelimit.cache, "incr", side_effect=ValueError),
     ):
         assert ratelimit.hit("test", "k", limit=1, window=3600)
+
+
+def _request(remote="203.0.113.9", forwarded=None):
+    from django.test import RequestFactory
+
+    extra = {"REMOTE_ADDR": remote}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return RequestFactory().get("/", **extra)
+
+
+def test_client_ip_ignores_forwarded_for_when_no_proxy_is_trusted(settings):
+    settings.BYLINE_TRUSTED_PROXIES = 0
+    assert ratelimit.client_ip(_request(forwarded="198.51.100.7")) == "203.0.113.9"
+
+
+def test_client_ip_takes_the_address_the_trusted_proxy_saw(settings):
+    settings.BYLINE_TRUSTED_PROXIES = 1
+    # The reader forged the first entry; nginx appended the real one.
+    request = _request(remote="10.0.0.2", forwarded="1.2.3.4, 198.51.100.7")
+    assert ratelimit.client_ip(request) == "198.51.100.7"
+
+
+def test_client_ip_counts_hops_from_the_right_behind_two_proxies(settings):
+    settings.BYLINE_TRUSTED_PROXIES = 2
+    request = _request(remote="10.0.0.2", forwarded="1.2.3.4, 198.51.100.7, 192.0.2.10")
+    assert ratelimit.client_ip(request) == "198.51.100.7"
+
+
+def test_client_ip_falls_back_when_the_header_is_short_or_malformed(settings):
+    settings.BYLINE_TRUSTED_PROXIES = 2
+    assert ratelimit.client_ip(_request(remote="10.0.0.2", forwarded="198.51.100.7")) == "10.0.0.2"
+    assert ratelimit.client_ip(_request(remote="10.0.0.2", forwarded="evil, 192.0.2.10")) == "10.0.0.2"
+    assert ratelimit.client_ip(_request(remote="10.0.0.2")) == "10.0.0.2"
+
+
+def test_client_ip_normalises_ipv6(settings):
+    settings.BYLINE_TRUSTED_PROXIES = 1
+    request = _request(remote="10.0.0.2", forwarded="2001:DB8:0:0:0:0:0:1")
+    assert ratelimit.client_ip(request) == "2001:db8::1"

@@ -121,6 +121,25 @@ def test_it_limits_links_per_ip(client):
     assert other_ip.status_code == 201
 
 
+@override_settings(MEMBERS_LINKS_PER_IP_HOUR=3, BYLINE_TRUSTED_PROXIES=1)
+def test_behind_a_proxy_it_counts_readers_by_their_forwarded_address(client):
+    def from_reader(address, number):
+        # Every request reaches Byline from the proxy's address; the proxy names the reader.
+        return client.post(
+            SEND,
+            {"email": f"reader{number}@example.com"},
+            content_type="application/json",
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"forged-by-reader, {address}",
+        )
+
+    for number in range(3):
+        assert from_reader("198.51.100.7", number).status_code == 201
+    assert from_reader("198.51.100.7", 3).status_code == 429
+    # Another reader behind the same proxy has a budget of their own.
+    assert from_reader("198.51.100.8", 4).status_code == 201
+
+
 def test_only_post_is_allowed(client, db):
     assert client.get(SEND).status_code == 405
 

@@ -125,3 +125,27 @@ def test_a_lost_create_race_returns_the_existing_member():
         member, created = services._get_or_create_member("dup@example.com", name="")
     assert (member.pk, created) == (existing.pk, False)
     assert Member.objects.count() == 1
+
+
+def test_old_links_are_removed_a_day_after_they_expire(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from byline.members import services
+    from byline.members.models import SignInToken
+
+    now = timezone.now()
+    for name, expired_ago in (("stale", timedelta(days=2)), ("recent", timedelta(hours=2))):
+        SignInToken.objects.create(
+            token_hash=name.ljust(64, "0"),
+            email=f"{name}@example.com",
+            purpose=SignInToken.SIGNIN,
+            created_at=now - expired_ago - timedelta(minutes=15),
+            expires_at=now - expired_ago,
+        )
+    services.send_magic_link("new@example.com", purpose=SignInToken.SIGNUP)
+    assert set(SignInToken.objects.values_list("email", flat=True)) == {
+        "recent@example.com",
+        "new@example.com",
+    }

@@ -55,7 +55,7 @@ def test_it_signs_up_confirms_and_signs_in(client, smtp, newsletters):
 
     done = client.post("/members/", {"token": token_of(link)})
     assert done.status_code == 302
-    assert done["Location"] == "/"
+    assert done["Location"] == "/account/welcome/"
     member = Member.objects.get()
     assert member.email == "reader@example.com"
     assert member.name == "Ada Lovelace"
@@ -87,7 +87,7 @@ def test_the_form_post_works_without_javascript(client, smtp, newsletters):
     assert b"Check your inbox" in response.content
     link = link_in(smtp.messages[0]["message"])
     done = client.post("/members/", {"token": token_of(link)})
-    assert done["Location"] == "/some-story/"
+    assert done["Location"] == "/account/welcome/?next=%2Fsome-story%2F"
 
 
 def test_asking_for_a_link_needs_no_csrf_token_so_pages_stay_cookie_free(smtp, newsletters):
@@ -121,7 +121,7 @@ def test_json_posts_from_another_site_are_refused(client, smtp):
 def test_it_never_redirects_off_site(client, smtp, newsletters):
     ask(client, "away@example.com", redirect="https://evil.example/phish")
     link = link_in(smtp.messages[0]["message"])
-    assert client.post("/members/", {"token": token_of(link)})["Location"] == "/"
+    assert client.post("/members/", {"token": token_of(link)})["Location"] == "/account/welcome/"
 
 
 def test_a_reused_link_is_refused(client, smtp, newsletters):
@@ -198,3 +198,33 @@ def test_redeeming_a_link_needs_the_csrf_token(smtp, newsletters):
     assert not Member.objects.exists()
     assert client.post("/members/", {"token": token, "csrfmiddlewaretoken": "a" * 32}).status_code == 302
     assert Member.objects.get().email == "csrf@example.com"
+
+
+def test_a_new_member_lands_on_a_welcome_page_that_leads_back_to_their_story(client, smtp, newsletters):
+    ask(client, "newcomer@example.com", name="Nell Newcomer", redirect="/some-story/")
+    done = client.post("/members/", {"token": token_of(link_in(smtp.messages[0]["message"]))})
+    welcome = client.get(done["Location"])
+    assert welcome.status_code == 200
+    assert "no-store" in welcome["Cache-Control"]
+    html = welcome.content.decode()
+    assert "Welcome, Nell Newcomer!" in html
+    assert "newcomer@example.com" in html
+    assert "<strong>Daily</strong>" in html and "<strong>Weekly</strong>" in html
+    assert "Special" not in html
+    assert 'href="/some-story/">Continue reading' in html
+
+
+def test_the_welcome_page_ignores_an_off_site_next_and_needs_a_member(client, smtp, newsletters):
+    assert client.get("/account/welcome/")["Location"] == "/account/"
+    ask(client, "careful@example.com")
+    client.post("/members/", {"token": token_of(link_in(smtp.messages[0]["message"]))})
+    html = client.get("/account/welcome/?next=https://evil.example/").content.decode()
+    assert "evil.example" not in html
+    assert 'href="/">Start reading' in html
+
+
+def test_signing_in_goes_straight_back_without_the_welcome_page(client, smtp, newsletters):
+    Member.objects.create(email="regular@example.com")
+    ask(client, "regular@example.com", email_type="signin", redirect="/some-story/")
+    done = client.post("/members/", {"token": token_of(link_in(smtp.messages[0]["message"]))})
+    assert done["Location"] == "/some-story/"

@@ -212,6 +212,7 @@
   function SubscribeForm(form) {
     this.form = form;
     this.email = form.querySelector('input[name="email"]');
+    this.name = form.querySelector('input[name="name"]');
     this.honeypot = form.querySelector('input[name="website"]');
     this.button = form.querySelector('button[type="submit"]');
     this.reason = form.querySelector("[data-subscribe-reason]");
@@ -256,6 +257,7 @@
       redirect: window.location.pathname,
       website: subscribe.honeypot ? subscribe.honeypot.value : "",
     };
+    if (subscribe.name) body.name = subscribe.name.value;
     fetch(SUBSCRIBE_URL, {
       method: "POST",
       credentials: "same-origin",
@@ -277,6 +279,7 @@
         if (result.ok) {
           subscribe.show("success");
           subscribe.email.value = "";
+          if (subscribe.name) subscribe.name.value = "";
           if (buttonHadFocus) subscribe.button.focus();
         } else {
           subscribe.show("error", result.reason);
