@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "byline.related",
     "byline.members",
     "byline.newsletters",
+    "byline.porting",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.redirects",

@@ -27,7 +27,7 @@ from django.utils import timezone
 from byline.lib import ratelimit
 from byline.lib.tokens import new_token, token_hash
 from byline.members import emails
-from byline.members.models import Member, SignInToken
+from byline.members.models import Label, Member, SignInToken
 
 EMAIL_MAX_LENGTH = 254
 NAME_MAX_LENGTH = 191
@@ -414,3 +414,68 @@ def sign_out_everywhere(member: Member) -> None:
     from django.db.models import F
 
     Member.objects.filter(pk=member.pk).update(session_generation=F("session_generation") + 1)
+
+
+# Bulk import (the porting app's members CSV) -----------------------------------------------------------
+
+
+@dataclass
+class ImportedMember:
+    """One row of a members import, already checked: a normalised email and a clean name."""
+
+    email: str
+    name: str = ""
+    note: str = ""
+    created_at: object = None  # datetime or None (now)
+    labels: tuple[str, ...] = ()
+    subscribed: bool = True
+
+
+def import_members(rows: list[ImportedMember], *, newsletters, batch_size: int = 1000) -> tuple[int, int]:
+    """Create the members that do not exist yet, in bulk; (created, already members).
+
+    Imported members were confirmed where they came from, so they join confirmed. Existing members keep
+    their subscriptions (they may have unsubscribed here) and gain the row's labels. Subscribed new
+    members get `newsletters`. Bulk inserts, never a query per member: 100,000 rows in seconds.
+    """
+    emails = [row.email for row in rows]
+    existing: dict[str, int] = {}
+    for start in range(0, len(emails), batch_size):
+        chunk = emails[start : start + batch_size]
+        existing.update(Member.objects.filter(email__in=chunk).values_list("email", "pk"))
+    now = timezone.now()
+    new_rows = [row for row in rows if row.email not in existing]
+    created = Member.objects.bulk_create(
+        [
+            Member(email=row.email, name=row.name, note=row.note, created_at=row.created_at or now)
+            for row in new_rows
+        ],
+        batch_size=batch_size,
+    )
+    ids = {member.email: member.pk for member in created}
+    ids.update(existing)
+
+    label_names = sorted({name for row in rows for name in row.labels})
+    labels = {label.name: label.pk for label in Label.objects.filter(name__in=label_names)}
+    for name in label_names:
+        if name not in labels:
+            labels[name] = Label.objects.create(name=name).pk
+    LabelLink = Member.labels.through
+    LabelLink.objects.bulk_create(
+        [LabelLink(member_id=ids[row.email], label_id=labels[name]) for row in rows for name in row.labels],
+        batch_size=batch_size,
+        ignore_conflicts=True,
+    )
+    Subscription = Member.newsletters.through
+    newsletter_ids = [newsletter.pk for newsletter in newsletters]
+    Subscription.objects.bulk_create(
+        [
+            Subscription(member_id=ids[row.email], newsletter_id=newsletter_id)
+            for row in new_rows
+            if row.subscribed
+            for newsletter_id in newsletter_ids
+        ],
+        batch_size=batch_size,
+        ignore_conflicts=True,
+    )
+    return len(created), len(existing)

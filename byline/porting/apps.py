@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PortingConfig(AppConfig):
+    name = "byline.porting"
+    label = "porting"
+    verbose_name = "Imports and exports"
+    default_auto_field = "django.db.models.BigAutoField"

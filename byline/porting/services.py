@@ -1,0 +1,98 @@
+"""Imports and exports: the entry points the commands (and later the admin) call."""
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+from byline.porting import ghost
+from byline.porting.ghost_import import GhostImporter
+from byline.porting.report import ImportFailed, Report
+
+
+def import_ghost(
+    path: str,
+    *,
+    on_conflict: str = "skip",
+    dry_run: bool = False,
+    default_author: str | None = None,
+    old_url: str = "",
+    with_settings: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Import a Ghost JSON export. All or nothing: ImportFailed (or any error) leaves the site unchanged."""
+    export = ghost.read_export(path)
+    report = Report(source=str(path), dry_run=dry_run)
+    with transaction.atomic():
+        GhostImporter(
+            export,
+            report,
+            on_conflict=on_conflict,
+            default_author=default_author,
+            old_url=old_url,
+            with_settings=with_settings,
+            progress=progress,
+        ).run()
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def import_members(path: str, *, newsletter: str | None = None, dry_run: bool = False) -> Report:
+    """Import a members CSV (Ghost's columns). Bad rows are reported and skipped; the rest go in at once."""
+    from django.apps import apps
+
+    from byline.members import services as members
+    from byline.porting.members_csv import read_members
+
+    report = Report(source=str(path), dry_run=dry_run)
+    Newsletter = apps.get_model("newsletters", "Newsletter")
+    if newsletter:
+        chosen = list(Newsletter.objects.filter(slug=newsletter))
+        if not chosen:
+            raise ImportFailed(f"--newsletter {newsletter}: no newsletter has that slug.")
+    else:
+        chosen = list(Newsletter.objects.active().filter(subscribe_on_signup=True))
+    parsed = read_members(path, report)
+    with transaction.atomic():
+        created, existing = members.import_members(parsed.rows, newsletters=chosen)
+        report.count("member", "created", created)
+        report.count("member", "existing", existing)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def export_members(stream, queryset=None) -> int:
+    """Write Ghost's member CSV to a text stream; the number of members written."""
+    import csv
+
+    from byline.members.models import Member
+    from byline.porting.members_csv import EXPORT_COLUMNS, export_rows
+
+    writer = csv.DictWriter(stream, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    count = 0
+    for row in export_rows(queryset if queryset is not None else Member.objects.order_by("created_at", "pk")):
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def export_ghost(path: str, *, progress=None) -> dict:
+    """Write the site as a Ghost JSON export to `path`; the counts of what was written."""
+    import json
+    import os
+    import tempfile
+
+    from byline.porting.ghost_export import build_export
+
+    document = build_export(progress=progress)
+    directory = os.path.dirname(os.path.abspath(path))
+    # Written beside the target then renamed: a failed export never leaves half a file behind.
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=directory, delete=False, suffix=".part"
+    ) as out:
+        json.dump(document, out, ensure_ascii=False)
+    os.replace(out.name, path)
+    data = document["db"][0]["data"]
+    return {table: len(rows) for table, rows in data.items()}
