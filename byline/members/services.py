@@ -13,6 +13,7 @@ Decisions (see CONTEXT.md beside this file):
 
 import time
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -443,17 +444,13 @@ def import_members(rows: list[ImportedMember], *, newsletters, batch_size: int =
     for start in range(0, len(emails), batch_size):
         chunk = emails[start : start + batch_size]
         existing.update(Member.objects.filter(email__in=chunk).values_list("email", "pk"))
-    now = timezone.now()
     new_rows = [row for row in rows if row.email not in existing]
-    created = Member.objects.bulk_create(
-        [
-            Member(email=row.email, name=row.name, note=row.note, created_at=row.created_at or now)
-            for row in new_rows
-        ],
-        batch_size=batch_size,
-    )
-    ids = {member.email: member.pk for member in created}
-    ids.update(existing)
+    _insert_members(new_rows, batch_size=batch_size)
+    ids = dict(existing)
+    new_emails = [row.email for row in new_rows]
+    for start in range(0, len(new_emails), batch_size):
+        chunk = new_emails[start : start + batch_size]
+        ids.update(Member.objects.filter(email__in=chunk).values_list("email", "pk"))
 
     label_names = sorted({name for row in rows for name in row.labels})
     labels = {label.name: label.pk for label in Label.objects.filter(name__in=label_names)}
@@ -478,4 +475,40 @@ def import_members(rows: list[ImportedMember], *, newsletters, batch_size: int =
         batch_size=batch_size,
         ignore_conflicts=True,
     )
-    return len(created), len(existing)
+    return len(new_rows), len(existing)
+
+
+def _insert_members(rows: list[ImportedMember], *, batch_size: int) -> None:
+    """INSERT the rows with executemany: bulk_create spends most of its time building model instances
+    and preparing each value through its field, ten times the cost of the insert itself at 100,000 rows.
+    Values are adapted by the database backend's own operations, as the ORM would."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(Member._meta.db_table)
+    columns = [
+        "uuid", "email", "name", "note", "status", "email_disabled", "session_generation", "created_at",
+        "updated_at",
+    ]  # fmt: skip
+    # Only our own table and column names are interpolated; every value goes as a parameter.
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
+    uuid_field = Member._meta.get_field("uuid")
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            values = [
+                (
+                    uuid_field.get_db_prep_value(uuid.uuid4(), connection),
+                    row.email,
+                    row.name,
+                    row.note,
+                    Member.FREE,
+                    False,
+                    0,
+                    connection.ops.adapt_datetimefield_value(row.created_at) if row.created_at else now,
+                    now,
+                )
+                for row in rows[start : start + batch_size]
+            ]
+            cursor.executemany(sql, values)

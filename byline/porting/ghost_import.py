@@ -76,6 +76,8 @@ class GhostImporter:
         self.authors: dict[str, Author] = {}
         self.tags: dict[str, Tag] = {}
         self.slugs_in_file: set[str] = set()
+        # Slugs of the pages already on the site, read once: a lookup per record would scan them each time.
+        self.site_slugs: dict[str, int] = dict(Page.objects.child_of(self.home).values_list("slug", "pk"))
 
     # The whole run --------------------------------------------------------------------------------
 
@@ -288,7 +290,6 @@ class GhostImporter:
             self._link_authors_and_tags(
                 page, row, tag_links.get(post_id, []), author_links.get(post_id, []), where
             )
-            page.save(update_fields=["plaintext", "excerpt", "reading_time", "word_count"])
         if status == "scheduled" and dates["published_at"]:
             page.go_live_at = dates["published_at"]
             page.save(update_fields=["go_live_at"])
@@ -317,7 +318,8 @@ class GhostImporter:
     def _target_page(self, slug, kind, where):
         """A new page, the existing one to overwrite, or None (skipped) — by --on-conflict."""
         model = StoryPage if kind == "story" else StandalonePage
-        existing = Page.objects.child_of(self.home).filter(slug=slug).first()
+        existing_pk = self.site_slugs.get(slug)
+        existing = Page.objects.get(pk=existing_pk) if existing_pk else None
         reserved = slug in RESERVED_SLUGS
         if existing is None and not reserved:
             return model(slug=slug)
@@ -336,7 +338,7 @@ class GhostImporter:
         return None
 
     def _free_slug(self, slug: str) -> str:
-        taken = set(Page.objects.child_of(self.home).values_list("slug", flat=True)) | self.slugs_in_file
+        taken = set(self.site_slugs) | self.slugs_in_file
         number = 2
         while f"{slug}-{number}" in taken or f"{slug}-{number}" in RESERVED_SLUGS:
             number += 1

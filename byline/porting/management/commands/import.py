@@ -12,10 +12,10 @@ class Command(BaseCommand):
     help = "Import a Ghost JSON export or a members CSV. All or nothing; --dry-run changes nothing."
 
     def add_arguments(self, parser):
-        kinds = parser.add_subparsers(dest="kind", required=True, metavar="{ghost,members}")
-        ghost = kinds.add_parser("ghost", help="a Ghost JSON export (Ghost 2 to 6)")
-        ghost.add_argument("file")
-        ghost.add_argument("--dry-run", action="store_true", help="report what would happen; change nothing")
+        parser.add_argument("kind", choices=["ghost", "members"], help="what the file is")
+        parser.add_argument("file")
+        parser.add_argument("--dry-run", action="store_true", help="report what would happen; change nothing")
+        ghost = parser.add_argument_group("ghost")
         ghost.add_argument(
             "--on-conflict",
             choices=ON_CONFLICT,
@@ -25,14 +25,12 @@ class Command(BaseCommand):
         ghost.add_argument("--default-author", help="slug of the author credited where the file names none")
         ghost.add_argument("--old-url", default="", help="the old site's address, e.g. https://old.example")
         ghost.add_argument("--no-settings", action="store_true", help="keep this site's settings")
-        members = kinds.add_parser("members", help="a members CSV with Ghost's columns")
-        members.add_argument("file")
+        members = parser.add_argument_group("members")
         members.add_argument("--newsletter", help="subscribe new members to this newsletter (slug)")
-        members.add_argument(
-            "--dry-run", action="store_true", help="report what would happen; change nothing"
-        )
 
     def handle(self, *args, **options):
+        if options["kind"] == "ghost" and options["newsletter"]:
+            raise CommandError("--newsletter is for `byline import members`.")
         bar = ProgressBar(self.stderr) if options["verbosity"] >= 1 else None
         try:
             if options["kind"] == "ghost":
