@@ -96,3 +96,16 @@ def export_ghost(path: str, *, progress=None) -> dict:
     os.replace(out.name, path)
     data = document["db"][0]["data"]
     return {table: len(rows) for table, rows in data.items()}
+
+
+def import_redirects(path: str, *, dry_run: bool = False) -> Report:
+    """Import Ghost's redirects.json or redirects.yaml into Wagtail redirects."""
+    from byline.porting.redirects import import_rules, read_rules
+
+    report = Report(source=str(path), dry_run=dry_run)
+    rules = read_rules(path)
+    with transaction.atomic():
+        import_rules(rules, report)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report

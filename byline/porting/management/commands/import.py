@@ -1,4 +1,5 @@
-"""`byline import ghost <export.json>` and `byline import members <members.csv>`."""
+"""`byline import ghost <export.json>`, `byline import members <members.csv>` and
+`byline import redirects <redirects.json|yaml>`."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     help = "Import a Ghost JSON export or a members CSV. All or nothing; --dry-run changes nothing."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=["ghost", "members"], help="what the file is")
+        parser.add_argument("kind", choices=["ghost", "members", "redirects"], help="what the file is")
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="report what would happen; change nothing")
         ghost = parser.add_argument_group("ghost")
@@ -43,6 +44,8 @@ class Command(BaseCommand):
                     with_settings=not options["no_settings"],
                     progress=(lambda done, total: bar("Stories and pages", done, total)) if bar else None,
                 )
+            elif options["kind"] == "redirects":
+                report = services.import_redirects(options["file"], dry_run=options["dry_run"])
             else:
                 report = services.import_members(
                     options["file"], newsletter=options["newsletter"], dry_run=options["dry_run"]
