@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from byline.lib.progress import ProgressBar
 from byline.porting import services
-from byline.porting.ghost_import import ON_CONFLICT
+from byline.porting.archive import ON_CONFLICT
 from byline.porting.report import ImportFailed
 
 

@@ -1,0 +1,149 @@
+"""What every archive import shares (Ghost, WordPress): slugs and conflicts, bylines, skipping records.
+
+One transaction around an import (services.py); one savepoint per record, so a record that fails its
+checks is skipped and reported while the others go in.
+"""
+
+import re
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from wagtail.models import Page, Site
+
+from byline.core.models import RESERVED_SLUGS
+from byline.porting.report import ImportFailed, Report
+from byline.stories.models import Author, StandalonePage, StoryAuthor, StoryPage, StoryTag, Tag
+
+ON_CONFLICT = ("skip", "rename", "overwrite")
+SLUG = re.compile(r"^[-\w]+$")
+
+
+def where_in_file(table: str, index: int, row: dict, label_key: str = "title") -> str:
+    label = row.get(label_key) or row.get("name") or row.get("slug") or row.get("id") or ""
+    return f"{table}[{index}] “{str(label)[:60]}”" if label else f"{table}[{index}]"
+
+
+def text(value, limit: int | None = None) -> str:
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    return text[:limit] if limit else text
+
+
+def url_or_blank(value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    try:
+        URLValidator()(value.strip())
+    except ValidationError:
+        return ""
+    return value.strip()
+
+
+def plain_text(html) -> str:
+    from byline.lib.text import html_to_plaintext
+
+    return " ".join(html_to_plaintext(text(html)).split())
+
+
+class ArchiveImporter:
+    def __init__(
+        self,
+        report: Report,
+        *,
+        on_conflict: str = "skip",
+        default_author: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ):
+        if on_conflict not in ON_CONFLICT:
+            raise ImportFailed(f"--on-conflict must be one of {', '.join(ON_CONFLICT)}, not {on_conflict!r}.")
+        self.report = report
+        self.on_conflict = on_conflict
+        self.default_author_slug = default_author
+        self.progress = progress or (lambda done, total: None)
+        self.home = Site.objects.get(is_default_site=True).root_page.specific
+        self.authors: dict[str, Author] = {}  # by their id in the file
+        self.tags: dict[str, Tag] = {}
+        self.slugs_in_file: set[str] = set()
+        # Slugs of the pages already on the site, read once: a lookup per record would scan them each time.
+        self.site_slugs: dict[str, int] = dict(Page.objects.child_of(self.home).values_list("slug", "pk"))
+
+    def source_default_author(self) -> Author | None:
+        """Who the source itself would credit when a record names nobody (Ghost: its owner)."""
+        return None
+
+    def skip(self, kind, where, field_name, message) -> None:
+        self.report.problem(
+            where, field_name, message if message.endswith("skipped") else f"{message}; skipped"
+        )
+        self.report.count(kind, "skipped")
+
+    def target_page(self, slug, kind, where):
+        """A new page, the existing one to overwrite, or None (skipped) — by --on-conflict."""
+        model = StoryPage if kind == "story" else StandalonePage
+        existing_pk = self.site_slugs.get(slug)
+        existing = Page.objects.get(pk=existing_pk) if existing_pk else None
+        reserved = slug in RESERVED_SLUGS
+        if existing is None and not reserved:
+            return model(slug=slug)
+        reason = "is used by the site itself" if reserved else "is already used by a page on this site"
+        if self.on_conflict == "overwrite" and existing is not None and not reserved:
+            existing = existing.specific
+            if not isinstance(existing, model):
+                self.skip(kind, where, "slug", f"“{slug}” {reason} of another kind; not overwritten")
+                return None
+            return existing
+        if self.on_conflict == "rename":
+            new_slug = self.free_slug(slug)
+            self.report.problem(where, "slug", f"“{slug}” {reason}; imported as “{new_slug}”")
+            return model(slug=new_slug)
+        self.skip(kind, where, "slug", f"“{slug}” {reason} (use --on-conflict rename or overwrite)")
+        return None
+
+    def free_slug(self, slug: str) -> str:
+        taken = set(self.site_slugs) | self.slugs_in_file
+        number = 2
+        while f"{slug}-{number}" in taken or f"{slug}-{number}" in RESERVED_SLUGS:
+            number += 1
+        self.slugs_in_file.add(f"{slug}-{number}")
+        return f"{slug}-{number}"
+
+    def link_byline(self, story, author_ids, tag_ids, where) -> None:
+        """The story's ordered authors and tags, by their ids in the file; unknown ids are reported."""
+        StoryAuthor.objects.filter(story=story).delete()
+        StoryTag.objects.filter(story=story).delete()
+        authors = []
+        for author_id in author_ids:
+            author = self.authors.get(author_id)
+            if author is None:
+                self.report.problem(where, "authors", f"author {author_id} is not in the file; left out")
+            elif author not in authors:
+                authors.append(author)
+        if not authors:
+            authors = [self.default_author(where)]
+        StoryAuthor.objects.bulk_create(
+            StoryAuthor(story=story, author=author, sort_order=order) for order, author in enumerate(authors)
+        )
+        tags = []
+        for tag_id in tag_ids:
+            tag = self.tags.get(tag_id)
+            if tag is None:
+                self.report.problem(where, "tags", f"tag {tag_id} is not in the file; left out")
+            elif tag not in tags:
+                tags.append(tag)
+        StoryTag.objects.bulk_create(
+            StoryTag(story=story, tag=tag, sort_order=order) for order, tag in enumerate(tags)
+        )
+
+    def default_author(self, where) -> Author:
+        """--default-author if given, else the source's choice (Ghost's owner), else the first author."""
+        author = None
+        if self.default_author_slug:
+            author = Author.objects.filter(slug=self.default_author_slug).first()
+            if author is None:
+                raise ImportFailed(f"--default-author {self.default_author_slug}: no author has that slug.")
+        else:
+            author = self.source_default_author() or next(iter(self.authors.values()), None)
+        if author is None:
+            author, _ = Author.objects.get_or_create(slug="staff", defaults={"name": "Staff"})
+        self.report.problem(where, "authors", f"no author in the file; credited to {author.name}")
+        return author
