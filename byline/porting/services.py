@@ -109,3 +109,24 @@ def import_redirects(path: str, *, dry_run: bool = False) -> Report:
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def import_wordpress(
+    path: str,
+    *,
+    on_conflict: str = "skip",
+    dry_run: bool = False,
+    default_author: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Import a WordPress WXR export. All or nothing, like the Ghost import."""
+    from byline.porting.wordpress import WordPressImporter
+
+    report = Report(source=str(path), dry_run=dry_run)
+    with transaction.atomic():
+        WordPressImporter(
+            str(path), report, on_conflict=on_conflict, default_author=default_author, progress=progress
+        ).run()
+        if dry_run:
+            transaction.set_rollback(True)
+    return report

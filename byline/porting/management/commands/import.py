@@ -1,5 +1,5 @@
-"""`byline import ghost <export.json>`, `byline import members <members.csv>` and
-`byline import redirects <redirects.json|yaml>`."""
+"""`byline import ghost <export.json>`, `byline import wordpress <export.xml>`,
+`byline import members <members.csv>` and `byline import redirects <redirects.json|yaml>`."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,10 +13,12 @@ class Command(BaseCommand):
     help = "Import a Ghost JSON export or a members CSV. All or nothing; --dry-run changes nothing."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=["ghost", "members", "redirects"], help="what the file is")
+        parser.add_argument(
+            "kind", choices=["ghost", "wordpress", "members", "redirects"], help="what the file is"
+        )
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="report what would happen; change nothing")
-        ghost = parser.add_argument_group("ghost")
+        ghost = parser.add_argument_group("ghost and wordpress")
         ghost.add_argument(
             "--on-conflict",
             choices=ON_CONFLICT,
@@ -42,6 +44,14 @@ class Command(BaseCommand):
                     default_author=options["default_author"],
                     old_url=options["old_url"],
                     with_settings=not options["no_settings"],
+                    progress=(lambda done, total: bar("Stories and pages", done, total)) if bar else None,
+                )
+            elif options["kind"] == "wordpress":
+                report = services.import_wordpress(
+                    options["file"],
+                    on_conflict=options["on_conflict"],
+                    dry_run=options["dry_run"],
+                    default_author=options["default_author"],
                     progress=(lambda done, total: bar("Stories and pages", done, total)) if bar else None,
                 )
             elif options["kind"] == "redirects":
