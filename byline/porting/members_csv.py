@@ -51,8 +51,11 @@ class ParsedMembers:
     preview: list[dict] = field(default_factory=list)  # the first rows as read, for the admin preview
 
 
-def read_members(path: str | Path, report: Report, *, preview_rows: int = 5) -> ParsedMembers:
-    name = str(path)
+def read_members(
+    path: str | Path, report: Report, *, preview_rows: int = 5, display_name: str | None = None
+) -> ParsedMembers:
+    """`display_name` names the file in messages when `path` is not the name people know (an upload)."""
+    name = display_name or str(path)
     try:
         raw = Path(path).read_bytes()
     except OSError as error:
