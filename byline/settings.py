@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "byline.members",
     "byline.newsletters",
     "byline.porting",
+    "byline.comments",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.redirects",
