@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "byline.newsletters",
     "byline.porting",
     "byline.comments",
+    "byline.api",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.redirects",
@@ -224,3 +225,30 @@ SESSION_COOKIE_AGE = MEMBERS_SESSION_IDLE_DAYS * 86400  # renewed when the last-
 
 # One-box installs serve uploaded media through Django; set false when nginx or a CDN does.
 SERVE_MEDIA = env_bool("BYLINE_SERVE_MEDIA", True)
+
+# Newsletters: kept-alive SMTP sessions per sending worker, recipients claimed at a time, seconds before
+# a crashed worker's claims are taken back, and how temporary failures are retried (doubling each time).
+NEWSLETTER_CONNECTIONS = env_int("NEWSLETTER_CONNECTIONS", 2, minimum=1)
+NEWSLETTER_CHUNK_SIZE = env_int("NEWSLETTER_CHUNK_SIZE", 50, minimum=1)
+NEWSLETTER_LEASE_SECONDS = env_int("NEWSLETTER_LEASE_SECONDS", 300, minimum=1)
+NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 5, minimum=1)
+NEWSLETTER_RETRY_SECONDS = env_int("NEWSLETTER_RETRY_SECONDS", 60, minimum=0)
+
+# Webhooks out: attempts per event, seconds before the first retry (then doubling), seconds to wait for
+# an answer, and whether targets on loopback, private or link-local addresses are allowed (off: SSRF).
+WEBHOOK_ATTEMPTS = env_int("WEBHOOK_ATTEMPTS", 5, minimum=1)
+WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 1, minimum=0)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 2, minimum=1)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# Optional DKIM signing of newsletter emails: a PEM private key file, its selector, and the signing
+# domain (default: the sender address's domain). The public key goes in DNS at <selector>._domainkey.
+NEWSLETTER_DKIM_KEY_FILE = env_str("NEWSLETTER_DKIM_KEY_FILE", "")
+NEWSLETTER_DKIM_SELECTOR = env_str("NEWSLETTER_DKIM_SELECTOR", "byline")
+NEWSLETTER_DKIM_DOMAIN = env_str("NEWSLETTER_DKIM_DOMAIN", "")
+# Newsletter sending limits for providers that cap them (messages a minute / a day; 0 means no limit).
+NEWSLETTER_PER_MINUTE = env_int("NEWSLETTER_PER_MINUTE", 0, minimum=0)
+NEWSLETTER_PER_DAY = env_int("NEWSLETTER_PER_DAY", 0, minimum=0)
+# Email providers' delivery webhooks (django-anymail) at /webhooks/email/<provider>/tracking/: served
+# only when this basic-auth secret ("user:password") is set; bounces and complaints switch off the
+# member's email.
+ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "")}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     # Ghost's admin lives at /ghost/: send editors who moved in to ours.
     path("ghost/", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("ghost/api/", include("byline.api.urls")),
     path("documents/", include(wagtaildocs_urls)),
     path("", include("byline.core.urls")),
     path("", include("byline.stories.urls")),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("members/", include("byline.members.urls")),
     path("comments/", include("byline.comments.urls")),
     path("", include("byline.members.site_urls")),
+    path("webhooks/email/", include("byline.newsletters.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from django.db import models
 from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
@@ -151,7 +152,8 @@ class Tag(index.Indexed, models.Model):
 
 class StoryQuerySet(PageQuerySet):
     def published(self):
-        return self.live().order_by("-first_published_at", "-pk")
+        # Email-only stories went to subscribers' inboxes; the site never lists them.
+        return self.live().filter(email_only=False).order_by("-first_published_at", "-pk")
 
     def for_cards(self):
         """Everything a story card shows, in a fixed number of queries whatever the count.
@@ -451,6 +453,11 @@ class StoryPage(ReservedSlugMixin, Page):
 
     def get_template(self, request, *args, **kwargs):
         return "stories/story_page.html"
+
+    def serve(self, request, *args, **kwargs):
+        if self.email_only and not getattr(request, "is_preview", False):
+            raise Http404("This story was sent by email only.")
+        return super().serve(request, *args, **kwargs)
 
 
 class StoryAuthor(Orderable):

@@ -1,0 +1,243 @@
+"""Newsletter sending benchmark: snapshot time, messages per second against a bare reference, peak memory.
+
+    python bench/newsletter.py [--members 100000] [--small 10000] [--connections 2]
+
+For each size it builds a fresh SQLite database (copied from one migrated once) with that many subscribed
+members and a published story, then, in a child process of its own (so its peak memory is the sender's
+alone): snapshots the recipients (`services.start`) and sends to all of them (`services.deliver`) over
+`--connections` kept-alive SMTP sessions. The reference is a bare loop in another child that sends the same
+number of pre-rendered messages of the same size over the same number of connections to the same sink.
+The sink is aiosmtpd's Sink handler in its own process. The last line printed is the figures as JSON.
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def env_for(folder: Path, port: int, connections: int) -> dict:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "BYLINE_"))}
+    env.pop("REDIS_URL", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="byline.settings",
+        BYLINE_DATA_DIR=str(folder),
+        DATABASE_URL=f"sqlite:///{folder / 'byline.sqlite3'}",
+        SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopq",  # noqa: S106
+        EMAIL_URL=f"smtp://127.0.0.1:{port}",
+        NEWSLETTER_CONNECTIONS=str(connections),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def child(phase: str, env: dict, *args) -> dict:
+    """Run one phase in a child process; its JSON answer plus its peak memory in MB."""
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--phase", phase, *map(str, args)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.stdout.close()
+    if status != 0:
+        raise SystemExit(f"phase {phase} failed")
+    answer = json.loads(output.decode().strip().splitlines()[-1])
+    answer["peak_mb"] = round(usage.ru_maxrss / 1024, 1)  # Linux reports kilobytes
+    return answer
+
+
+# Phases (each in its own process) ---------------------------------------------------------------------
+
+
+def phase_migrate() -> dict:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    return {}
+
+
+def phase_fill(members: int) -> dict:
+    import django
+
+    django.setup()
+    from byline.core.models import HomePage
+    from byline.members.models import Member
+    from byline.newsletters.models import Newsletter
+    from byline.stories.models import Author, StoryAuthor, StoryPage
+
+    started = time.perf_counter()
+    newsletter = Newsletter.objects.create(name="Bench Weekly", sender_email="desk@bench.example")
+    Member.objects.bulk_create(
+        (Member(email=f"reader{n}@bench.example", name=f"Reader {n}") for n in range(members)),
+        batch_size=2000,
+    )
+    through = Member.newsletters.through
+    ids = Member.objects.values_list("pk", flat=True).iterator(chunk_size=5000)
+    through.objects.bulk_create(
+        (through(member_id=pk, newsletter_id=newsletter.pk) for pk in ids), batch_size=2000
+    )
+    paragraphs = "".join(
+        f"<p>Paragraph {n} of a benchmark story, written for this run.</p>" for n in range(30)
+    )
+    story = StoryPage(
+        title="Benchmark story", slug="bench", body=[{"type": "rich_text", "value": paragraphs}]
+    )
+    HomePage.objects.get(depth=2).add_child(instance=story)
+    StoryAuthor.objects.create(story=story, author=Author.objects.create(name="Bench Author"))
+    story.email_newsletter = newsletter
+    story.save_revision().publish()  # creates the Email; its queued task is never run here
+    return {"fill_seconds": round(time.perf_counter() - started, 2)}
+
+
+def phase_send() -> dict:
+    import django
+
+    django.setup()
+    from byline.newsletters import services
+    from byline.newsletters.models import Email
+
+    email = Email.objects.get()
+    started = time.perf_counter()
+    services.start(email)
+    snapshot = time.perf_counter() - started
+    started = time.perf_counter()
+    sent = services.deliver(email)
+    elapsed = time.perf_counter() - started
+    services.finish_if_done(email)
+    factory, _ = services.factory_for(email)
+    from byline.newsletters import mail
+
+    sample = factory.build(mail.Person(member_uuid="0" * 32, address="x@bench.example", name="Reader 1"))
+    return {
+        "snapshot_seconds": round(snapshot, 3),
+        "recipients": email.recipient_count,
+        "sent": sent,
+        "send_seconds": round(elapsed, 2),
+        "messages_per_second": round(sent / elapsed, 1),
+        "message_bytes": len(sample),
+        "self_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def phase_reference(port: int, count: int, connections: int, size: int) -> dict:
+    """The floor to compare with: pre-rendered bytes over kept-alive sessions, no database at all."""
+    message = (b"Subject: reference\r\n\r\n" + b"x" * 76 + b"\r\n") * max(1, size // 100)
+    shares = [count // connections + (1 if n < count % connections else 0) for n in range(connections)]
+
+    def loop(share: int) -> None:
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            for n in range(share):
+                smtp.sendmail("desk@bench.example", [f"reader{n}@bench.example"], message)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=loop, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {
+        "sent": count,
+        "send_seconds": round(elapsed, 2),
+        "messages_per_second": round(count / elapsed, 1),
+    }
+
+
+# The run ------------------------------------------------------------------------------------------------
+
+
+def measure(size: int, template: Path, port: int, connections: int) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix=f"byline-bench-{size}-"))
+    try:
+        shutil.copy(template / "byline.sqlite3", folder / "byline.sqlite3")
+        env = env_for(folder, port, connections)
+        fill = child("fill", env, size)
+        send = child("send", env)
+        reference = child("reference", env, port, size, connections, send["message_bytes"])
+        return {"members": size, "fill": fill, "send": send, "reference": reference}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--connections", type=int, default=2)
+    parser.add_argument("--phase")
+    parser.add_argument("args", nargs="*", type=int)
+    options = parser.parse_args()
+    if options.phase:
+        answer = {
+            "migrate": phase_migrate,
+            "fill": phase_fill,
+            "send": phase_send,
+            "reference": phase_reference,
+        }[options.phase](*options.args)
+        print(json.dumps(answer))
+        return
+
+    port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    template = Path(tempfile.mkdtemp(prefix="byline-bench-template-"))
+    try:
+        time.sleep(1)
+        child("migrate", env_for(template, port, options.connections))
+        results = [
+            measure(size, template, port, options.connections) for size in (options.small, options.members)
+        ]
+    finally:
+        sink.terminate()
+        sink.wait()
+        shutil.rmtree(template, ignore_errors=True)
+
+    figures = {"connections": options.connections}
+    print(f"{'members':>8} {'snapshot s':>10} {'msg/s':>8} {'reference':>10} {'ratio':>6} {'peak MB':>8}")
+    for result in results:
+        send, reference = result["send"], result["reference"]
+        ratio = send["messages_per_second"] / reference["messages_per_second"]
+        print(
+            f"{result['members']:>8} {send['snapshot_seconds']:>10} {send['messages_per_second']:>8}"
+            f" {reference['messages_per_second']:>10} {ratio:>6.2f} {send['peak_mb']:>8}"
+        )
+        figures[str(result["members"])] = {
+            "snapshot_seconds": send["snapshot_seconds"],
+            "send_seconds": send["send_seconds"],
+            "messages_per_second": send["messages_per_second"],
+            "reference_messages_per_second": reference["messages_per_second"],
+            "ratio_to_reference": round(ratio, 3),
+            "sender_peak_mb": send["peak_mb"],
+            "delivered": send["sent"],
+        }
+    print("targets: snapshot <= 5 s for 100k; ratio >= 0.9; 100k in <= 120 s; peak <= 150 MB and flat")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
