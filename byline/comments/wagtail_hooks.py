@@ -10,6 +10,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -263,3 +264,32 @@ def held_comments_menu_item():
 
 
 register_snippet(CommentsGroup)
+
+
+# A member's detail page (members' register_member_detail_panel hook) -----------------------------------
+
+
+class MemberCommentsPanel(Component):
+    """The member's latest comments, with a link to all of them in the moderation queue."""
+
+    template_name = "comments/admin/member_comments_panel.html"
+    SHOWN = 10
+
+    def __init__(self, member):
+        self.member = member
+
+    def get_context_data(self, parent_context=None):
+        comments = Comment.objects.filter(member=self.member).select_related("story").order_by("-created_at")
+        return {
+            "member": self.member,
+            "comments": [(comment, plain_text(comment.html)[:160]) for comment in comments[: self.SHOWN]],
+            "total": comments.count(),
+            "banned": CommentBan.objects.filter(member=self.member).exists(),
+        }
+
+
+@hooks.register("register_member_detail_panel")
+def member_comments_panel(request, member):
+    if request.user.has_perm("comments.change_comment"):
+        return MemberCommentsPanel(member)
+    return None

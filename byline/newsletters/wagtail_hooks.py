@@ -1,12 +1,13 @@
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 from wagtail.admin.widgets import Button
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from byline.newsletters import views
-from byline.newsletters.models import Email, Newsletter
+from byline.newsletters.models import Email, Newsletter, Recipient
 from byline.stories.models import StoryPage
 
 
@@ -66,3 +67,29 @@ def story_email_buttons(page, user, view_name, next_url=None):
             icon_name="list-ul",
             priority=71,
         )
+
+
+# A member's detail page (members' register_member_detail_panel hook) -----------------------------------
+
+
+class MemberEmailsPanel(Component):
+    """The newsletter emails this member was a recipient of, newest first, with what happened to each."""
+
+    template_name = "newsletters/admin/member_emails_panel.html"
+    SHOWN = 20
+
+    def __init__(self, member):
+        self.member = member
+
+    def get_context_data(self, parent_context=None):
+        recipients = (
+            Recipient.objects.filter(member=self.member)
+            .select_related("email__newsletter")
+            .order_by("-email__created_at", "-pk")
+        )
+        return {"recipients": recipients[: self.SHOWN], "total": recipients.count()}
+
+
+@hooks.register("register_member_detail_panel")
+def member_emails_panel(request, member):
+    return MemberEmailsPanel(member)

@@ -116,3 +116,15 @@ def test_banning_from_the_admin_can_hide_the_members_comments_and_unbanning_lift
     assert not CommentBan.objects.exists()
     actions = set(ModelLogEntry.objects.values_list("action", flat=True))
     assert {"byline_comments.ban", "byline_comments.unban", "byline_comments.hide"} <= actions
+
+
+def test_a_members_detail_page_lists_their_comments_and_ban(admin_client, make_comment, make_member):
+    rosa = make_member("Rosa Reader", "rosa@example.com")
+    make_comment("The ferry timetable is wrong again", member=rosa)
+    make_comment("Someone else's words")
+    CommentBan.objects.create(member=rosa, reason="Repeated abuse")
+    html = admin_client.get(f"/admin/snippets/members/member/inspect/{rosa.pk}/").content.decode()
+    assert "The ferry timetable is wrong again" in html
+    assert "Someone else's words" not in html
+    assert "Banned from commenting." in html
+    assert f"{QUEUE}?member=rosa%40example.com" in html

@@ -139,3 +139,14 @@ def test_a_storys_admin_page_links_to_its_email_preview_and_send_status(admin_cl
     page = admin_client.get(reverse("wagtailadmin_pages:edit", args=[sent_email.story_id])).content.decode()
     assert reverse("newsletters_email_preview", args=[sent_email.story_id]) in page
     assert reverse("newsletters_email_status", args=[sent_email.pk]) in page
+
+
+def test_a_members_detail_page_lists_the_emails_they_received(
+    smtp, newsletter, subscribe, publish, admin_client
+):
+    reader = subscribe("reader@example.com", "Rita Reader")
+    publish(newsletter, "Storm closes the harbour")
+    html = admin_client.get(f"/admin/snippets/members/member/inspect/{reader.pk}/").content.decode()
+    assert "Emails received" in html
+    assert "Storm closes the harbour" in html
+    assert "Sent" in html
