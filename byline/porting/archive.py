@@ -53,6 +53,7 @@ class ArchiveImporter:
         on_conflict: str = "skip",
         default_author: str | None = None,
         progress: Callable[[int, int], None] | None = None,
+        images=None,
     ):
         if on_conflict not in ON_CONFLICT:
             raise ImportFailed(f"--on-conflict must be one of {', '.join(ON_CONFLICT)}, not {on_conflict!r}.")
@@ -60,12 +61,20 @@ class ArchiveImporter:
         self.on_conflict = on_conflict
         self.default_author_slug = default_author
         self.progress = progress or (lambda done, total: None)
+        self.images = images  # an images.ImageLibrary when --images was given
         self.home = Site.objects.get(is_default_site=True).root_page.specific
         self.authors: dict[str, Author] = {}  # by their id in the file
         self.tags: dict[str, Tag] = {}
         self.slugs_in_file: set[str] = set()
         # Slugs of the pages already on the site, read once: a lookup per record would scan them each time.
         self.site_slugs: dict[str, int] = dict(Page.objects.child_of(self.home).values_list("slug", "pk"))
+
+    def image_for(self, url: str):
+        """The Wagtail image taken in for an image URL, or None; a URL with none is listed in the report."""
+        image = self.images.image_for(url) if self.images and url else None
+        if image is None and url and url not in self.report.missing_images:
+            self.report.missing_images.append(url)
+        return image
 
     def source_default_author(self) -> Author | None:
         """Who the source itself would credit when a record names nobody (Ghost: its owner)."""

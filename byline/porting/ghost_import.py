@@ -231,8 +231,10 @@ class GhostImporter(ArchiveImporter):
             self.report.problem(where, "title", "longer than 255 characters; shortened")
         page.title = title[:255]
         html = self._rewrite_urls(text(row.get("html")))
-        self._note_images(html, row.get("feature_image"))
-        page.body = html_to_blocks(html)
+        self._note_images(html)
+        page.body = html_to_blocks(html, self.images.image_for if self.images else None)
+        feature_url = text(row.get("feature_image")).replace("__GHOST_URL__", "")
+        page.feature_image = self.image_for(feature_url) if feature_url else None
         status = row.get("status") or "draft"
         page.live = status == "published"
         page.first_published_at = dates["published_at"] if page.live else None
@@ -315,11 +317,12 @@ class GhostImporter(ArchiveImporter):
             html = html.replace(self.old_url + "/", "/")
         return html
 
-    def _note_images(self, html: str, feature_image) -> None:
+    def _note_images(self, html: str) -> None:
+        """Images in the body that --images did not bring along are listed in the report."""
         for found in IMAGE_PATH.findall(html):
-            self.report.missing_images.append(found)
-        if isinstance(feature_image, str) and feature_image:
-            self.report.missing_images.append(feature_image.replace("__GHOST_URL__", ""))
+            url = found.replace("__GHOST_URL__", "")
+            if not (self.images and self.images.image_for(url)) and url not in self.report.missing_images:
+                self.report.missing_images.append(url)
 
 
 def _bad_date(value) -> bool:

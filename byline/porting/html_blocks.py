@@ -114,9 +114,33 @@ def _rich_fragment(node) -> str:
     return clean_rich_text(str(node))
 
 
-def _special_block(node: Tag) -> dict | None:
+def _image_blocks(node: Tag, image_for) -> dict | None:
+    """A figure whose images were all taken in (--images) becomes an image or gallery block."""
+    images = node.find_all("img")
+    if not images or image_for is None:
+        return None
+    found = [image_for(img.get("src") or "") for img in images]
+    if any(image is None for image in found):
+        return None
+    caption_node = node.find("figcaption")
+    caption = " ".join(caption_node.get_text(" ").split())[:500] if caption_node else ""
+    if len(found) == 1:
+        classes = _classes(node)
+        width = "full" if "kg-width-full" in classes else "wide" if "kg-width-wide" in classes else "regular"
+        alt = (images[0].get("alt") or "")[:250]
+        return {
+            "type": "image",
+            "value": {"image": found[0].pk, "alt": alt, "caption": caption, "width": width},
+        }
+    return {"type": "gallery", "value": {"images": [image.pk for image in found[:9]], "caption": caption}}
+
+
+def _special_block(node: Tag, image_for=None) -> dict | None:
     """The block for a Ghost card or a structural element, or None when it is rich text."""
     classes = _classes(node)
+    is_image = node.name in ("figure", "img") or "kg-gallery-card" in classes
+    if is_image and (block := _image_blocks(node, image_for)) is not None:
+        return block
     if node.name == "pre":
         return _code_block(node)
     if node.name == "hr":
@@ -135,8 +159,11 @@ def _special_block(node: Tag) -> dict | None:
     return {"type": "html", "value": raw} if raw else None
 
 
-def html_to_blocks(html: str) -> list[dict]:
-    """The StreamField raw data (a list of {"type", "value"}) for an HTML fragment."""
+def html_to_blocks(html: str, image_for=None) -> list[dict]:
+    """The StreamField raw data (a list of {"type", "value"}) for an HTML fragment.
+
+    `image_for(src)` returns the Wagtail image taken in for an image URL, or None: figures whose images
+    all resolve become image and gallery blocks; the others stay as (sanitised) HTML."""
     soup = BeautifulSoup(html or "", "html.parser")
     blocks: list[dict] = []
     rich: list[str] = []
@@ -166,7 +193,7 @@ def html_to_blocks(html: str) -> list[dict]:
             if fragment:
                 rich.append(fragment)
             continue
-        special = _special_block(node)
+        special = _special_block(node, image_for)
         if special is None:
             fragment = _rich_fragment(node)
             if fragment:

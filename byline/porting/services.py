@@ -1,6 +1,7 @@
 """Imports and exports: the entry points the commands (and later the admin) call."""
 
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from django.db import transaction
 
@@ -18,11 +19,12 @@ def import_ghost(
     old_url: str = "",
     with_settings: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    images: str | None = None,
 ) -> Report:
     """Import a Ghost JSON export. All or nothing: ImportFailed (or any error) leaves the site unchanged."""
     export = ghost.read_export(path)
     report = Report(source=str(path), dry_run=dry_run)
-    with transaction.atomic():
+    with _image_library(images, report, dry_run) as library, transaction.atomic():
         GhostImporter(
             export,
             report,
@@ -31,10 +33,29 @@ def import_ghost(
             old_url=old_url,
             with_settings=with_settings,
             progress=progress,
+            images=library,
         ).run()
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+@contextmanager
+def _image_library(source: str | None, report: Report, dry_run: bool):
+    """The --images folder or zip for an import; its files are removed again if the import fails."""
+    if not source:
+        yield None
+        return
+    from byline.porting.images import ImageLibrary
+
+    library = ImageLibrary(source, report, dry_run=dry_run)
+    try:
+        yield library
+    except BaseException:
+        library.remove_created_files()
+        raise
+    finally:
+        library.close()
 
 
 def import_members(path: str, *, newsletter: str | None = None, dry_run: bool = False) -> Report:
@@ -118,14 +139,20 @@ def import_wordpress(
     dry_run: bool = False,
     default_author: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    images: str | None = None,
 ) -> Report:
     """Import a WordPress WXR export. All or nothing, like the Ghost import."""
     from byline.porting.wordpress import WordPressImporter
 
     report = Report(source=str(path), dry_run=dry_run)
-    with transaction.atomic():
+    with _image_library(images, report, dry_run) as library, transaction.atomic():
         WordPressImporter(
-            str(path), report, on_conflict=on_conflict, default_author=default_author, progress=progress
+            str(path),
+            report,
+            on_conflict=on_conflict,
+            default_author=default_author,
+            progress=progress,
+            images=library,
         ).run()
         if dry_run:
             transaction.set_rollback(True)

@@ -228,12 +228,15 @@ class WordPressImporter(ArchiveImporter):
             return
         outcome = "updated" if page.pk else "created"
         page.title = title[:255]
-        page.body = html_to_blocks(self.rewrite_urls(clean_content(item["content"])))
+        page.body = html_to_blocks(
+            self.rewrite_urls(clean_content(item["content"])), self.images.image_for if self.images else None
+        )
         page.live = status in STATUS_LIVE
         page.first_published_at = published if page.live else None
         page.last_published_at = published if page.live else None
         page.has_unpublished_changes = not page.live
         feature = self.attachments.get(item["thumbnail"], "")
+        page.feature_image = self.image_for(feature) if feature else None
         if kind == "story":
             excerpt = plain_text(item["excerpt"])
             if len(excerpt) > 300:
@@ -251,8 +254,6 @@ class WordPressImporter(ArchiveImporter):
             page.go_live_at = published
             page.save(update_fields=["go_live_at"])
             page.save_revision(approved_go_live_at=published, clean=False)
-        if feature:
-            self.report.missing_images.append(feature)
         ImportedSource.objects.update_or_create(
             page=page,
             defaults={

@@ -28,6 +28,7 @@ class Command(BaseCommand):
         ghost.add_argument("--default-author", help="slug of the author credited where the file names none")
         ghost.add_argument("--old-url", default="", help="the old site's address, e.g. https://old.example")
         ghost.add_argument("--no-settings", action="store_true", help="keep this site's settings")
+        ghost.add_argument("--images", help="a folder or zip with the old site's images (content/images/…)")
         members = parser.add_argument_group("members")
         members.add_argument("--newsletter", help="subscribe new members to this newsletter (slug)")
 
@@ -44,6 +45,7 @@ class Command(BaseCommand):
                     default_author=options["default_author"],
                     old_url=options["old_url"],
                     with_settings=not options["no_settings"],
+                    images=options["images"],
                     progress=(lambda done, total: bar("Stories and pages", done, total)) if bar else None,
                 )
             elif options["kind"] == "wordpress":
@@ -53,6 +55,7 @@ class Command(BaseCommand):
                     dry_run=options["dry_run"],
                     default_author=options["default_author"],
                     progress=(lambda done, total: bar("Stories and pages", done, total)) if bar else None,
+                    images=options["images"],
                 )
             elif options["kind"] == "redirects":
                 report = services.import_redirects(options["file"], dry_run=options["dry_run"])
