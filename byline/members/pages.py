@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from byline.members import services
+from byline.members import account_preferences, services
 from byline.members.views import _publication, _safe_redirect
 
 NOTICES = {
@@ -45,6 +45,7 @@ def _account_page(request, member, *, errors=None, values=None, status=200):
     context = {
         "member": member,
         "newsletters": [(item, item.pk in subscribed) for item in _newsletters()],
+        "preferences": [(pref, pref.read(member)) for pref in account_preferences.registered()],
         "notice": notice,
         "errors": errors or {},
         "values": values or {},
@@ -69,6 +70,10 @@ def account(request):
     except ValidationError as error:
         return _account_page(request, member, errors={"newsletters": error.messages[0]}, status=400)
     services.update_member(member, name=name, newsletters=newsletters)
+    if request.POST.get("preferences_shown") == "yes":
+        # Only a form that showed the checkboxes may turn them off (an unticked box sends nothing).
+        for preference in account_preferences.registered():
+            preference.write(member, request.POST.get(f"preference-{preference.key}") == "on")
     return redirect("/account/?done=saved")
 
 

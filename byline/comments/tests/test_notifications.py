@@ -87,3 +87,25 @@ def test_replying_to_yourself_sends_nothing_and_tampered_links_are_refused(
     assert client.get("/comments/notifications/off/not-a-token/").status_code == 404
     token = notifications.replies_off_token(ada)
     assert Client(enforce_csrf_checks=True).post(f"/comments/notifications/off/{token}/").status_code == 403
+
+
+def test_the_reply_email_setting_is_on_the_account_page(member_client):
+    from byline.comments.notifications import wants_reply_emails
+
+    client = member_client()
+    page = client.get("/account/").content.decode()
+    assert "Email me when someone replies to my comments" in page
+    assert 'name="preference-comment_replies" checked' in page
+    token = client.cookies["csrftoken"].value
+    client.post("/account/", {"name": "", "preferences_shown": "yes", "csrfmiddlewaretoken": token})
+    assert wants_reply_emails(client.member) is False
+    client.post(
+        "/account/",
+        {
+            "name": "",
+            "preferences_shown": "yes",
+            "preference-comment_replies": "on",
+            "csrfmiddlewaretoken": token,
+        },
+    )
+    assert wants_reply_emails(client.member) is True

@@ -267,3 +267,32 @@ def test_an_email_change_link_only_changes_its_own_member(smtp, member):
     assert row.member == member
     assert row.purpose == SignInToken.EMAIL_CHANGE
     assert row.token_hash == token_hash(token_of(link_in(smtp.messages[0]["message"])))
+
+
+def test_preferences_other_apps_register_are_shown_and_saved(member):
+    from byline.members import account_preferences
+
+    store = {member.pk: True}
+    account_preferences.register(
+        "test_digest",
+        "Email me a digest",
+        read=lambda m: store.get(m.pk, True),
+        write=lambda m, on: store.__setitem__(m.pk, on),
+    )
+    try:
+        client, token = csrf_client(member)
+        page = client.get("/account/").content.decode()
+        assert 'name="preference-test_digest" checked' in page
+        assert '<label for="preference-test_digest">Email me a digest</label>' in page
+        # A form that never showed the checkboxes (an old page, a script) leaves them alone.
+        client.post("/account/", {"name": "", "newsletters": ["weekly"], "csrfmiddlewaretoken": token})
+        assert store[member.pk] is True
+        client.post(
+            "/account/",
+            {"name": "", "newsletters": ["weekly"], "preferences_shown": "yes", "csrfmiddlewaretoken": token},
+        )
+        assert store[member.pk] is False
+        page = client.get("/account/").content.decode()
+        assert 'name="preference-test_digest">' in page  # unticked now
+    finally:
+        account_preferences.unregister("test_digest")
