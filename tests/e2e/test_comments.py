@@ -85,6 +85,17 @@ def test_a_member_comments_replies_likes_edits_and_deletes_in_place(new_context,
     edited.wait_for()
     assert edited.locator(".comment__edited").text_content() == "edited"
 
+    # Editing a comment starts from what was typed: the bold survives an edit that keeps it.
+    first = comment_article(page, "The quay looks great again.").first
+    first.get_by_role("button", name="Edit").click()
+    edit_box = page.get_by_label("Edit your comment")
+    assert edit_box.input_value() == "The quay looks <b>great</b> again.\nWell done."
+    edit_box.fill(edit_box.input_value() + " Truly.")
+    page.get_by_role("button", name="Save").click()
+    kept = comment_article(page, "Well done. Truly.")
+    kept.wait_for()
+    assert kept.locator("b").text_content() == "great"
+
     page.once("dialog", lambda dialog: dialog.accept())
     edited.get_by_role("button", name="Delete").click()
     edited.wait_for(state="detached")

@@ -270,6 +270,25 @@
     form.querySelector("textarea").focus();
   }
 
+  // The text a member would type to get this comment back: bold and italic as the tags they typed,
+  // links as their address (bare addresses become links again), paragraphs as blank lines.
+  var KEPT_TAGS = { B: "b", STRONG: "strong", I: "i", EM: "em" };
+  function typedText(node) {
+    var out = "";
+    Array.prototype.forEach.call(node.childNodes, function (child) {
+      if (child.nodeType === Node.TEXT_NODE) {
+        out += child.nodeValue;
+      } else if (child.nodeType === Node.ELEMENT_NODE) {
+        var tag = KEPT_TAGS[child.tagName];
+        if (tag) out += "<" + tag + ">" + typedText(child) + "</" + tag + ">";
+        else if (child.tagName === "BR") out += "\n";
+        else if (child.tagName === "P") out += typedText(child) + "\n\n";
+        else out += typedText(child);
+      }
+    });
+    return out;
+  }
+
   function openEdit(article) {
     var body = article.querySelector("[data-comment-body]");
     if (!body || body.hidden) return;
@@ -277,7 +296,7 @@
       label: "Edit your comment",
       submit: "Save",
       rows: 4,
-      value: body.innerText.trim(),
+      value: typedText(body).trim(),
       onCancel: function () { body.hidden = false; },
       send: function (text) {
         var id = article.getAttribute("data-comment");
