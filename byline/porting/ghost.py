@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from byline.porting.report import ImportFailed
+from byline.porting.report import ImportFailed, read_text
 
 SUPPORTED_MAJOR_VERSIONS = {2, 3, 4, 5, 6}
 # Ghost 1.0 stored these on the post row; 2.x exports still carry some of them there.
@@ -41,17 +41,9 @@ class GhostExport:
 def read_export(path: str | Path) -> GhostExport:
     """Parse and check the file; ImportFailed with a message naming the file and what is wrong."""
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as error:
-        raise ImportFailed(f"{name}: cannot be read ({error.strerror or error}).") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportFailed(
-            f"{name}: is not UTF-8 text (byte {error.start} is {raw[error.start]:#04x}); "
-            "Ghost exports are UTF-8 JSON. Was the file converted to another encoding?"
-        ) from None
+    text = read_text(
+        path, name, encoding_hint="Ghost exports are UTF-8 JSON. Was the file converted to another encoding?"
+    )
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from byline.lib.spreadsheet import safe_cell
 from byline.members import services as members
 from byline.porting.ghost import parse_date
-from byline.porting.report import ImportFailed, Report
+from byline.porting.report import ImportFailed, Report, read_text
 
 ALIASES = {
     "email_address": "email",
@@ -56,17 +56,7 @@ def read_members(
 ) -> ParsedMembers:
     """`display_name` names the file in messages when `path` is not the name people know (an upload)."""
     name = display_name or str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as error:
-        raise ImportFailed(f"{name}: cannot be read ({error.strerror or error}).") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportFailed(
-            f"{name}: is not UTF-8 text (byte {error.start} is {raw[error.start]:#04x}). "
-            "Save the spreadsheet as “CSV UTF-8” and try again."
-        ) from None
+    text = read_text(path, name, encoding_hint="Save the spreadsheet as “CSV UTF-8” and try again.")
     return parse_members(text, report, name=name, preview_rows=preview_rows)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from wagtail.contrib.redirects.models import Redirect
 
-from byline.porting.report import ImportFailed, Report
+from byline.porting.report import ImportFailed, Report, read_text
 
 REGEX_SYNTAX = re.compile(r"(?<!\\)[\[\](){}*+?|.]|\\[dDwWsSbB]")
 
@@ -24,12 +24,7 @@ REGEX_SYNTAX = re.compile(r"(?<!\\)[\[\](){}*+?|.]|\\[dDwWsSbB]")
 def read_rules(path: str | Path) -> list[tuple[str, str, bool]]:
     """[(from, to, permanent)] from a Ghost redirects file; ImportFailed when it is not one."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise ImportFailed(f"{name}: cannot be read ({error.strerror or error}).") from None
-    except UnicodeDecodeError:
-        raise ImportFailed(f"{name}: is not UTF-8 text.") from None
+    text = read_text(path, name, encoding_hint="Ghost's redirects files are UTF-8.")
     if name.endswith((".yaml", ".yml")):
         return _yaml_rules(text, name)
     return _json_rules(text, name)

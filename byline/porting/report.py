@@ -2,10 +2,25 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class ImportFailed(Exception):
     """A problem that stops the whole import; nothing is changed. The message names file, record, field."""
+
+
+def read_text(path: str | Path, name: str, *, encoding_hint: str) -> str:
+    """A whole file as UTF-8 text (a BOM is fine), or ImportFailed naming the file and the bad byte."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise ImportFailed(f"{name}: cannot be read ({error.strerror or error}).") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportFailed(
+            f"{name}: is not UTF-8 text (byte {error.start} is {raw[error.start]:#04x}). {encoding_hint}"
+        ) from None
 
 
 @dataclass

@@ -189,3 +189,13 @@ def newsroom(publication, make_story, make_author, make_tag, make_image) -> News
         featured=True,
     )
     return Newsroom(story=story, stories=[story, *others])
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits count in the (in-memory) cache: every browser test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,30 +1,13 @@
 """A member manages their newsletters on /account/ and signs out, in a real browser."""
 
-from urllib.parse import urlsplit
-
 import pytest
-from django.core import mail
-from django.core.cache import cache
 
 from byline.members.models import Member, SignInToken
 from byline.members.services import send_magic_link
 from byline.newsletters.models import Newsletter
+from tests.e2e.mail import emailed_link_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def emailed_link_path() -> str:
-    body = mail.outbox[-1].body
-    link = next(word for word in body.split() if "/members/?token=" in word)
-    parts = urlsplit(link)
-    return f"{parts.path}?{parts.query}"
 
 
 def header_state(page) -> str:

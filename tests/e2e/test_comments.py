@@ -6,7 +6,6 @@ from urllib.parse import quote, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 
 from byline.comments.models import Comment
@@ -15,13 +14,6 @@ from byline.members.models import Member, SignInToken
 from byline.members.services import send_magic_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def signed_in_page(new_context, email, name, story, **options):

@@ -1,30 +1,12 @@
 """The header's member links: the same HTML for every reader, the signed-in state from the members API."""
 
-from urllib.parse import urlsplit
-
 import pytest
-from django.core import mail
-from django.core.cache import cache
 
 from byline.members.models import Member, SignInToken
 from byline.members.services import send_magic_link
+from tests.e2e.mail import emailed_link_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def emailed_link_path() -> str:
-    """The magic link of the last email, as a path on the live server."""
-    body = mail.outbox[-1].body
-    link = next(word for word in body.split() if "/members/?token=" in word)
-    parts = urlsplit(link)
-    return f"{parts.path}?{parts.query}"
 
 
 def test_a_signed_out_reader_sees_sign_in_and_subscribe(page, newsroom):

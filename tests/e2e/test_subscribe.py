@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 
 from byline.members.models import SignInToken
 
@@ -14,14 +13,6 @@ SEND_MAGIC_LINK = "**/members/api/send-magic-link/"
 SUBSCRIBING = "Subscribing…"
 SUBSCRIBED = "You’ve been subscribed!"
 WENT_WRONG = "Something went wrong"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """The rate limits count in the (in-memory) cache; every test starts with none spent."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def message(page, state: str):
