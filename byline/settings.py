@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "byline.core",
     "byline.stories",
     "byline.related",
+    "byline.search",
     "byline.members",
     "byline.newsletters",
     "byline.porting",
@@ -222,6 +223,9 @@ MEMBERS_LINKS_PER_IP_HOUR = env_int("MEMBERS_LINKS_PER_IP_HOUR", 20, minimum=1)
 MEMBERS_SESSION_IDLE_DAYS = env_int("MEMBERS_SESSION_IDLE_DAYS", 30, minimum=1)
 MEMBERS_SESSION_MAX_DAYS = env_int("MEMBERS_SESSION_MAX_DAYS", 180, minimum=1)
 SESSION_COOKIE_AGE = MEMBERS_SESSION_IDLE_DAYS * 86400  # renewed when the last-seen time is written
+
+# Related stories: how many days apart two stories must be for time to halve its part of their score.
+RELATED_HALF_LIFE_DAYS = env_int("RELATED_HALF_LIFE_DAYS", 180, minimum=1)
 
 # One-box installs serve uploaded media through Django; set false when nginx or a CDN does.
 SERVE_MEDIA = env_bool("BYLINE_SERVE_MEDIA", True)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("", include("byline.core.urls")),
     path("", include("byline.stories.urls")),
+    path("", include("byline.search.urls")),
     path("members/api/comments/", include("byline.comments.api_urls")),
     path("members/", include("byline.members.urls")),
     path("comments/", include("byline.comments.urls")),

@@ -25,7 +25,9 @@ def where_in_file(table: str, index: int, row: dict, label_key: str = "title") -
 
 
 def text(value, limit: int | None = None) -> str:
+    """A field as text. NUL characters go: no browser shows them and PostgreSQL refuses to store them."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
+    text = text.replace("\x00", "")
     return text[:limit] if limit else text
 
 

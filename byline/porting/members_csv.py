@@ -95,7 +95,12 @@ def parse_members(
         line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
-        record = {key: cells[index].strip() for index, key in enumerate(keys) if index < len(cells) and key}
+        # NUL characters go: PostgreSQL refuses to store them and no one typed them.
+        record = {
+            key: cells[index].replace("\x00", "").strip()
+            for index, key in enumerate(keys)
+            if index < len(cells) and key
+        }
         if len(parsed.preview) < preview_rows:
             parsed.preview.append({key: record.get(key, "") for key in keys if key})
         row = _member_row(record, f"{short} line {line}", report, seen)

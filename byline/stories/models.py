@@ -321,6 +321,7 @@ class StoryPage(ReservedSlugMixin, Page):
         FieldPanel("body"),
         InlinePanel("story_authors", label="Authors", min_num=1, heading="Authors"),
         InlinePanel("story_tags", label="Tags", heading="Tags (the first public tag is primary)"),
+        InlinePanel("pinned_related", label="Related story", max_num=4, heading="Pinned related stories"),
         MultiFieldPanel(
             [FieldPanel("featured"), FieldPanel("visibility"), FieldPanel("comments")], "Placement"
         ),
@@ -356,6 +357,10 @@ class StoryPage(ReservedSlugMixin, Page):
     search_fields = Page.search_fields + [
         index.SearchField("custom_excerpt"),
         index.SearchField("plaintext"),
+        index.RelatedFields("story_tags", [index.RelatedFields("tag", [index.SearchField("name")])]),
+        index.RelatedFields("story_authors", [index.RelatedFields("author", [index.SearchField("name")])]),
+        index.FilterField("visibility"),
+        index.FilterField("email_only"),
     ]
 
     class Meta:

@@ -176,3 +176,10 @@ def test_the_command_prints_problems_and_a_summary_table(write_export, capsys):
     assert "problem: posts[1] “No slug”: slug: has no slug; skipped" in err
     assert "story" in out and "dry run: nothing was changed" in out
     assert not StoryPage.objects.exists()
+
+
+def test_nul_characters_are_dropped_not_fatal(write_export):
+    path = write_export(minimal_export(post("nul", "Title\x00 with NUL", custom_excerpt="Ex\x00cerpt")))
+    services.import_ghost(path)
+    story = StoryPage.objects.get(slug="nul")
+    assert (story.title, story.custom_excerpt) == ("Title with NUL", "Excerpt")

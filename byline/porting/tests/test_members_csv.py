@@ -161,3 +161,10 @@ def test_the_commands_import_and_export_members(write_csv, newsletters, tmp_path
     assert len(list(csv.DictReader(target.open(encoding="utf-8")))) == 9
     with pytest.raises(CommandError, match="has no email column"):
         call_command("import", "members", write_csv("name\nx\n", name="bad.csv"))
+
+
+def test_nul_characters_in_cells_are_dropped(write_csv, newsletters):
+    services.import_members(write_csv("email,name,note,labels\nnul@example.com,Nu\x00l,no\x00te,La\x00bel\n"))
+    member = Member.objects.get()
+    assert (member.name, member.note) == ("Nul", "note")
+    assert list(member.labels.values_list("name", flat=True)) == ["Label"]

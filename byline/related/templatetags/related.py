@@ -1,11 +1,11 @@
 from django import template
 
-from byline.related.engine import related_stories as find_related
+from byline.related.services import related_for_page
 
 register = template.Library()
 
 
 @register.simple_tag
 def related_stories(story):
-    """`{% related_stories page as related %}`: the stories for the related block."""
-    return find_related(story)
+    """`{% related_stories page as related %}`: the stories for the related block, as stored."""
+    return related_for_page(story)

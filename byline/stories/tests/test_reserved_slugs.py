@@ -65,6 +65,7 @@ def story_form_data(title, slug, authors, **overrides) -> dict:
         ),
         "story_authors": inline_formset([{"author": author.pk} for author in authors], min=1),
         "story_tags": inline_formset([]),
+        "pinned_related": inline_formset([]),
         "visibility": "public",
         "comments": "open",
         "email_newsletter": "",
