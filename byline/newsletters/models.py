@@ -29,6 +29,11 @@ class Newsletter(models.Model):
     subscribe_on_signup = models.BooleanField(
         default=True, help_text="New members are subscribed to this newsletter when they sign up."
     )
+    send_by_default = models.BooleanField(
+        "send new stories by default",
+        default=False,
+        help_text="New stories start with “Send as email to” set to this newsletter (editors can change it).",
+    )
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=ACTIVE)
     sort_order = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -43,6 +48,7 @@ class Newsletter(models.Model):
             [FieldPanel("sender_name"), FieldPanel("sender_email"), FieldPanel("reply_to")], "Sender"
         ),
         FieldPanel("subscribe_on_signup"),
+        FieldPanel("send_by_default"),
         FieldPanel("status"),
     ]
 

@@ -93,3 +93,10 @@ class MemberEmailsPanel(Component):
 @hooks.register("register_member_detail_panel")
 def member_emails_panel(request, member):
     return MemberEmailsPanel(member)
+
+
+@hooks.register("story_form_initial")
+def default_newsletter(story):
+    """A new story in the editor starts set to send to the newsletter marked "send by default", if any."""
+    newsletter = Newsletter.objects.active().filter(send_by_default=True).order_by("sort_order", "pk").first()
+    return {"email_newsletter": newsletter.pk} if newsletter else {}

@@ -22,6 +22,7 @@ from wagtail.search import index
 from byline.core.blocks import StoryBodyBlock
 from byline.core.models import ReservedSlugMixin
 from byline.lib import text
+from byline.stories.forms import StoryPageForm
 
 # Discs behind an author's initials when they have no photo: the theme defines this many colours
 # (.avatar--c0 … .avatar--c6); the slug picks one so an author keeps their colour everywhere.
@@ -304,6 +305,7 @@ class StoryPage(ReservedSlugMixin, Page):
     word_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = StoryManager()
+    base_form_class = StoryPageForm
 
     parent_page_types = ["core.HomePage"]
     subpage_types = []

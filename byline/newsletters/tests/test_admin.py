@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from byline.lib.smtp_sink import html_of
 from byline.newsletters import services
-from byline.newsletters.models import Email, Recipient
+from byline.newsletters.models import Email, Newsletter, Recipient
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +150,19 @@ def test_a_members_detail_page_lists_the_emails_they_received(
     assert "Emails received" in html
     assert "Storm closes the harbour" in html
     assert "Sent" in html
+
+
+def _add_story_form(admin_client, home) -> str:
+    return admin_client.get(
+        reverse("wagtailadmin_pages:add", args=("stories", "storypage", home.pk))
+    ).content.decode()
+
+
+def test_a_newsletter_marked_send_by_default_is_preselected_for_new_stories(admin_client, home, make_story):
+    chosen = 'data-chooser-title id="id_email_newsletter-title">'
+    Newsletter.objects.create(name="Old Letter", slug="old", send_by_default=True, status=Newsletter.ARCHIVED)
+    assert f"{chosen}</div>" in _add_story_form(admin_client, home)  # an archived one is not chosen
+    Newsletter.objects.create(name="Daily Wire", slug="daily", send_by_default=True)
+    assert f"{chosen}Daily Wire</div>" in _add_story_form(admin_client, home)
+    # Only the editor's form starts with it: stories made otherwise (imports, the API) are not emailed.
+    assert make_story("Made in code").email_newsletter is None
