@@ -7,13 +7,15 @@ prints each stage's last line only, once the stage is done.
 
 import time
 
+QUIET_SECONDS = 1.0  # nothing is drawn before this; tests of commands' output set it to 0
+
 
 class ProgressBar:
-    def __init__(self, stream, width: int = 30, *, quiet_seconds: float = 1.0):
+    def __init__(self, stream, width: int = 30, *, quiet_seconds: float | None = None):
         # Django's OutputWrapper adds a newline unless told otherwise; a raw stream does not.
         self.raw = getattr(stream, "_out", stream)
         self.width = width
-        self.quiet_seconds = quiet_seconds
+        self.quiet_seconds = QUIET_SECONDS if quiet_seconds is None else quiet_seconds
         self.started = time.monotonic()
         self.stage: str | None = None
         self.line = ""

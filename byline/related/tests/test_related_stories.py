@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
+from byline.lib import progress
 from byline.related import services
 from byline.related.models import PinnedStory, RelatedStory, StoryProfile
 from byline.stories.models import StoryPage
@@ -193,7 +194,7 @@ def test_empty_huge_and_odd_stories_are_handled(publish):
     assert related_titles(odd) == ["Huge", "Numbers", "Empty"]
 
 
-def test_rebuild_stores_the_same_lists_as_publishing_one_by_one(publish, make_tag, make_author):
+def test_rebuild_stores_the_same_lists_as_publishing_one_by_one(publish, make_tag, make_author, monkeypatch):
     tags = [make_tag(name) for name in ["Local", "Sport", "Weather"]]
     authors = [make_author(name) for name in ["Ada Lovelace", "Grace Hopper"]]
     vocabularies = [HARBOUR, BUDGET, SCHOOLS]
@@ -214,6 +215,7 @@ def test_rebuild_stores_the_same_lists_as_publishing_one_by_one(publish, make_ta
         for pk in StoryPage.objects.values_list("pk", flat=True)
     }
     err = io.StringIO()
+    monkeypatch.setattr(progress, "QUIET_SECONDS", 0)  # draw even though the rebuild is quick
     call_command("related", "--rebuild", stdout=io.StringIO(), stderr=err)
     rebuilt = {pk: related_titles(StoryPage.objects.get(pk=pk)) for pk in one_by_one}
     assert rebuilt == one_by_one

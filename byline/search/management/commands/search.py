@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from byline.related.management.commands.related import ProgressBar
+from byline.lib.progress import ProgressBar
 from byline.search import services
 
 
