@@ -26,7 +26,8 @@ NEWS_LIMIT = 1000  # Google News reads at most 1,000 URLs per sitemap.
 
 class StorySitemap(WagtailSitemap):
     def items(self):
-        return super().items().type(StoryPage)
+        # Email-only stories went to inboxes, not to the site: no URL of theirs answers.
+        return super().items().type(StoryPage).exclude(storypage__email_only=True)
 
 
 class PageSitemap(WagtailSitemap):
@@ -36,7 +37,7 @@ class PageSitemap(WagtailSitemap):
 
 class TagSitemap(DjangoSitemap):
     def items(self):
-        live = StoryPage.objects.live().values("pk")
+        live = StoryPage.objects.published().values("pk")
         return (
             Tag.objects.exclude(name__startswith="#")
             .filter(story_links__story__in=live)
@@ -47,7 +48,7 @@ class TagSitemap(DjangoSitemap):
 
 class AuthorSitemap(DjangoSitemap):
     def items(self):
-        live = StoryPage.objects.live().values("pk")
+        live = StoryPage.objects.published().values("pk")
         return Author.objects.filter(story_links__story__in=live).distinct().order_by("slug")
 
 
@@ -85,7 +86,7 @@ def news(request):
     """Stories published in the last 48 hours, in Google News' sitemap format."""
     since = timezone.now() - NEWS_WINDOW
     stories = (
-        StoryPage.objects.live()
+        StoryPage.objects.published()
         .filter(first_published_at__gte=since, visibility="public")
         .order_by("-first_published_at")[:NEWS_LIMIT]
     )

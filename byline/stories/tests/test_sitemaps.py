@@ -115,3 +115,14 @@ def test_news_sitemap_names_the_publications_language(client, make_story, settin
     make_story("Le port rouvre")
     root = xml(client, "/sitemap-news.xml")
     assert root.findtext(".//news:language", namespaces=NS) == "fr"
+
+
+def test_email_only_stories_are_in_no_sitemap(client, make_story, make_tag, make_author):
+    only_sent = make_tag("Letters")
+    writer = make_author("Letter Writer")
+    on_site = make_story("On the site")
+    sent = make_story("Sent by email only", email_only=True, tags=[only_sent], authors=[writer])
+    assert locations(xml(client, "/sitemap-posts.xml")) == [f"{ROOT}{on_site.url}"]
+    assert sent.url not in client.get("/sitemap-news.xml").content.decode()
+    assert "/tag/letters/" not in client.get("/sitemap-tags.xml").content.decode()
+    assert "/author/letter-writer/" not in client.get("/sitemap-authors.xml").content.decode()
