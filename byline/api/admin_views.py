@@ -1,5 +1,6 @@
-"""The Admin API (`/ghost/api/admin/`): stories (Ghost's posts) browse, read, add, edit and delete,
-image uploads and tags, for integrations that sign a short-lived token with their Admin API key.
+"""The Admin API (`/ghost/api/admin/`): stories (Ghost's posts) and standalone pages browse, read, add,
+edit and delete, image uploads, tags, members, site and webhooks, for integrations that sign a
+short-lived token with their Admin API key.
 """
 
 import json
@@ -68,8 +69,8 @@ def _items(request, key: str) -> dict:
     return items[0]
 
 
-def _output(request) -> serializers.Output:
-    params = services.read_params(request.GET, services.POSTS)
+def _output(request, resource=services.POSTS) -> serializers.Output:
+    params = services.read_params(request.GET, resource)
     return serializers.Output(
         root_url=request.build_absolute_uri("/").rstrip("/"),
         include=params.include,
@@ -99,23 +100,20 @@ def _writing_options(request) -> dict:
     }
 
 
-@admin_api(("GET", "HEAD", "POST"))
-def posts(request):
-    if request.method == "POST":
-        site = Site.find_for_request(request) or Site.objects.filter(is_default_site=True).first()
-        home = site.root_page.specific
-        story = services.add_story(_items(request, "posts"), home, **_writing_options(request))
-        return json_response(
-            {"posts": [_post(request, services.find_story(id=serializers.ghost_id(story.pk)))]}, 201
-        )
-    params = services.read_params(request.GET, services.POSTS)
-    stories = services.admin_stories()
-    total = stories.count()
+def _home(request):
+    site = Site.find_for_request(request) or Site.objects.filter(is_default_site=True).first()
+    return site.root_page.specific
+
+
+def _one_page_of(request, rows, resource) -> tuple[list, dict]:
+    """`rows` cut by the request's `limit` and `page`, with Ghost's pagination meta."""
+    params = services.read_params(request.GET, resource)
+    total = rows.count()
     if params.limit is None:
-        rows, limit, pages, page = list(stories), "all", 1, 1
+        rows, limit, pages, page = list(rows), "all", 1, 1
     else:
         start = (params.page - 1) * params.limit
-        rows, limit, page = list(stories[start : start + params.limit]), params.limit, params.page
+        rows, limit, page = list(rows[start : start + params.limit]), params.limit, params.page
         pages = max(1, -(-total // params.limit))
     pagination = {
         "page": page,
@@ -125,7 +123,18 @@ def posts(request):
         "next": page + 1 if page < pages else None,
         "prev": page - 1 if page > 1 else None,
     }
-    return json_response({"posts": [_post(request, row) for row in rows], "meta": {"pagination": pagination}})
+    return rows, {"pagination": pagination}
+
+
+@admin_api(("GET", "HEAD", "POST"))
+def posts(request):
+    if request.method == "POST":
+        story = services.add_story(_items(request, "posts"), _home(request), **_writing_options(request))
+        return json_response(
+            {"posts": [_post(request, services.find_story(id=serializers.ghost_id(story.pk)))]}, 201
+        )
+    rows, meta = _one_page_of(request, services.admin_stories(), services.POSTS)
+    return json_response({"posts": [_post(request, row) for row in rows], "meta": meta})
 
 
 @admin_api(("GET", "HEAD", "PUT", "DELETE"))
@@ -143,6 +152,48 @@ def post(request, id=None, slug=None):
         return HttpResponse(status=204)
     services.edit_story(pk, _items(request, "posts"), **_writing_options(request))
     return json_response({"posts": [_post(request, services.find_story(id=id))]})
+
+
+def _page(request, row) -> dict:
+    return serializers.admin_page(
+        services.current_version(row),
+        row,
+        _output(request, services.PAGES),
+        request,
+        status=services.story_status(row),
+        updated_at=services.admin_updated_at(row),
+    )
+
+
+@admin_api(("GET", "HEAD", "POST"))
+def pages(request):
+    # Pages are never emailed, so ?newsletter= is not read here (as in Ghost).
+    source_html = request.GET.get("source") == "html"
+    if request.method == "POST":
+        page = services.add_page(_items(request, "pages"), _home(request), source_html=source_html)
+        return json_response(
+            {"pages": [_page(request, services.find_page(id=serializers.ghost_id(page.pk)))]}, 201
+        )
+    rows, meta = _one_page_of(request, services.admin_pages(), services.PAGES)
+    return json_response({"pages": [_page(request, row) for row in rows], "meta": meta})
+
+
+@admin_api(("GET", "HEAD", "PUT", "DELETE"))
+def page(request, id=None, slug=None):
+    if request.method in ("GET", "HEAD"):
+        return json_response({"pages": [_page(request, services.find_page(id=id, slug=slug))]})
+    if slug is not None:
+        raise MethodNotAllowed("Method not allowed", "Edit and delete a page by its id.")
+    try:
+        pk = serializers.parse_id(id)
+    except ValueError:
+        raise NotFound("Resource not found error, cannot find page.", "Page not found.")
+    if request.method == "DELETE":
+        services.delete_page(pk)
+        return HttpResponse(status=204)
+    source_html = request.GET.get("source") == "html"
+    services.edit_page(pk, _items(request, "pages"), source_html=source_html)
+    return json_response({"pages": [_page(request, services.find_page(id=id))]})
 
 
 @admin_api(("POST",))

@@ -1,5 +1,5 @@
-"""The OpenAPI 3.1 document of the Content API and of the Admin API's story endpoints, written by hand
-from the same field lists the serializers fill, served at /ghost/api/content/openapi.json.
+"""The OpenAPI 3.1 document of the Content API and of the Admin API's post, page and image endpoints,
+written by hand from the same field lists the serializers fill, served at /ghost/api/content/openapi.json.
 
 Objects list every field Byline may send, none required: `fields`, `formats` and `include` choose which
 appear. Nullable fields are typed `[T, "null"]`, as Ghost sends null rather than empty text.
@@ -63,6 +63,14 @@ ADMIN_POST = {
         "email_only": BOOL,
         "email": {"type": "null"},
         "newsletter": {"type": "null"},
+    },
+}
+ADMIN_PAGE = {
+    "type": "object",
+    "properties": {
+        **PAGE["properties"],
+        "type": {"enum": ["page"]},
+        "status": {"enum": ["draft", "published", "scheduled"]},
     },
 }
 NEWSLETTER = {
@@ -219,30 +227,39 @@ def _content_paths() -> dict:
     return paths
 
 
+def _admin_writable(name: str, singular: str, schema: str) -> dict:
+    """Browse, add, read, edit and delete of Admin API posts or pages, which Ghost treats alike."""
+    security = [{"GhostAdminToken": []}]
+    return {
+        f"/ghost/api/admin/{name}/": {
+            "get": {"operationId": f"admin_browse_{name}", "security": security,
+                    "parameters": BROWSE_PARAMETERS[:3],
+                    "responses": _envelope(name, schema, meta=True)},
+            "post": {"operationId": f"admin_add_{singular}", "security": security,
+                     "parameters": [{"name": "source", "in": "query", "schema": {"enum": ["html"]}}],
+                     "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                     "responses": {"201": _envelope(name, schema, meta=False)["200"], **ERRORS,
+                                   "422": _error(f"The {singular} is not valid.")}},
+        },
+        f"/ghost/api/admin/{name}/{{id}}/": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": STRING}],
+            "get": {"operationId": f"admin_read_{singular}", "security": security,
+                    "responses": _envelope(name, schema, meta=False)},
+            "put": {"operationId": f"admin_edit_{singular}", "security": security,
+                    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                    "responses": {**_envelope(name, schema, meta=False),
+                                  "409": _error("updated_at is not the latest."), "422": _error("Invalid.")}},
+            "delete": {"operationId": f"admin_delete_{singular}", "security": security,
+                       "responses": {"204": {"description": "Deleted"}, **ERRORS}},
+        },
+    }  # fmt: skip
+
+
 def _admin_paths() -> dict:
     security = [{"GhostAdminToken": []}]
     return {
-        "/ghost/api/admin/posts/": {
-            "get": {"operationId": "admin_browse_posts", "security": security,
-                    "parameters": BROWSE_PARAMETERS[:3],
-                    "responses": _envelope("posts", "AdminPost", meta=True)},
-            "post": {"operationId": "admin_add_post", "security": security,
-                     "parameters": [{"name": "source", "in": "query", "schema": {"enum": ["html"]}}],
-                     "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
-                     "responses": {"201": _envelope("posts", "AdminPost", meta=False)["200"], **ERRORS,
-                                   "422": _error("The post is not valid.")}},
-        },
-        "/ghost/api/admin/posts/{id}/": {
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": STRING}],
-            "get": {"operationId": "admin_read_post", "security": security,
-                    "responses": _envelope("posts", "AdminPost", meta=False)},
-            "put": {"operationId": "admin_edit_post", "security": security,
-                    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
-                    "responses": {**_envelope("posts", "AdminPost", meta=False),
-                                  "409": _error("updated_at is not the latest."), "422": _error("Invalid.")}},
-            "delete": {"operationId": "admin_delete_post", "security": security,
-                       "responses": {"204": {"description": "Deleted"}, **ERRORS}},
-        },
+        **_admin_writable("posts", "post", "AdminPost"),
+        **_admin_writable("pages", "page", "AdminPage"),
         "/ghost/api/admin/images/upload/": {
             "post": {"operationId": "admin_upload_image", "security": security,
                      "requestBody": {"content": {"multipart/form-data": {"schema": {
@@ -267,8 +284,8 @@ def document(server_url: str) -> dict:
         "paths": {**_content_paths(), **_admin_paths()},
         "components": {
             "schemas": {
-                "Post": POST, "Page": PAGE, "AdminPost": ADMIN_POST, "Tag": TAG, "Author": AUTHOR,
-                "Newsletter": NEWSLETTER, "Tier": TIER, "Error": ERROR, "Meta": PAGINATION,
+                "Post": POST, "Page": PAGE, "AdminPost": ADMIN_POST, "AdminPage": ADMIN_PAGE, "Tag": TAG,
+                "Author": AUTHOR, "Newsletter": NEWSLETTER, "Tier": TIER, "Error": ERROR, "Meta": PAGINATION,
             },
             "securitySchemes": {
                 "GhostAdminToken": {"type": "apiKey", "in": "header", "name": "Authorization",

@@ -378,18 +378,36 @@ def admin_post(story, row, out: Output, request, *, status: str, updated_at) -> 
     data = post(story, out, request)
     data.update(
         {
-            "status": status,
-            "created_at": admin_date(row.first_published_at or row.latest_revision_created_at),
-            "updated_at": admin_date(updated_at),
-            "published_at": admin_date(
-                row.first_published_at if row.live else (story.go_live_at or row.first_published_at)
-            ),
+            **_admin_state(story, row, status, updated_at),
             "email_segment": "all",
             "email_only": story.email_only,
             "email": None,
             "newsletter": None,
         }
     )
+    return out.pick(data)
+
+
+def _admin_state(version, row, status: str, updated_at) -> dict:
+    """Status and UTC dates of a story or page: `version` is what an editor last saved, `row` the page in
+    the tree (live or not)."""
+    return {
+        "status": status,
+        "created_at": admin_date(row.first_published_at or row.latest_revision_created_at),
+        "updated_at": admin_date(updated_at),
+        "published_at": admin_date(
+            row.first_published_at if row.live else (version.go_live_at or row.first_published_at)
+        ),
+    }
+
+
+def admin_page(standalone, row, out: Output, request, *, status: str, updated_at) -> dict:
+    """A standalone page as the Admin API shows it: the Content API's page with Ghost's `type`, its
+    status and UTC dates, and `updated_at` as the edit-collision check reads it. Tags and authors are
+    always listed, as Ghost's Admin API does; here they are always empty."""
+    out.include = out.include | {"tags", "authors"}
+    data = page(standalone, out, request)
+    data.update({"type": "page", **_admin_state(standalone, row, status, updated_at)})
     return out.pick(data)
 
 

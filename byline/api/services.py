@@ -7,6 +7,7 @@ names it.
 """
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -564,15 +565,12 @@ def _apply(story, data: dict, source_html: bool) -> None:
     if "feature_image" in data:
         story.feature_image = _stored_image_for_url(data["feature_image"])
     if "html" in data:
-        if not source_html:
-            raise _invalid(
-                "Send the body as html with ?source=html (lexical and mobiledoc are not read).", "html"
-            )
-        if not isinstance(data["html"], str) or len(data["html"]) > 5_000_000:
-            raise _invalid("html must be text of at most 5 MB.", "html")
-        from byline.api.html_body import html_to_body
-
-        story.body = html_to_body(data["html"])
+        story.body = _html_body(data, source_html)
+    elif any(data.get(name) not in (None, "") for name in ("lexical", "mobiledoc")):
+        # Byline cannot read Ghost's editor documents: refusing beats dropping the body in silence.
+        raise _invalid(
+            "Send the body as html with ?source=html (lexical and mobiledoc are not read).", "lexical"
+        )
     tags = _refs(data, "tags")
     if tags is not None:
         resolved = list(dict.fromkeys(_resolve(Tag, ref, "tags") for ref in tags))
@@ -585,14 +583,27 @@ def _apply(story, data: dict, source_html: bool) -> None:
         story.story_authors = [StoryAuthor(author=author, sort_order=n) for n, author in enumerate(resolved)]
 
 
-def _unique_slug(parent, wanted: str, story_pk=None) -> str:
+def _html_body(data: dict, source_html: bool):
+    """The StreamField body from Ghost's `html` (only with ?source=html, as Ghost requires)."""
+    if not source_html:
+        raise _invalid(
+            "Send the body as html with ?source=html (lexical and mobiledoc are not read).", "html"
+        )
+    if not isinstance(data["html"], str) or len(data["html"]) > 5_000_000:
+        raise _invalid("html must be text of at most 5 MB.", "html")
+    from byline.api.html_body import html_to_body
+
+    return html_to_body(data["html"])
+
+
+def _unique_slug(parent, wanted: str, story_pk=None, suffix: str = "story") -> str:
     from django.utils.text import slugify
 
     from byline.core.models import RESERVED_SLUGS
 
     base = slugify(wanted)[:200] or "untitled"
     if base in RESERVED_SLUGS:
-        base = f"{base}-story"
+        base = f"{base}-{suffix}"
     siblings = set(parent.get_children().exclude(pk=story_pk).values_list("slug", flat=True))
     slug, number = base, 2
     while slug in siblings:
@@ -619,7 +630,8 @@ def _save(story, status: str, published_at) -> None:
     if status in ("published", "scheduled"):
         revision.publish()
         if status == "published" and published_at and published_at <= timezone.now():
-            StoryPage.objects.filter(pk=story.pk).update(first_published_at=published_at)
+            # type(): stories and standalone pages are saved here alike.
+            type(story).objects.filter(pk=story.pk).update(first_published_at=published_at)
     elif story.live:
         story.unpublish()
 
@@ -673,23 +685,28 @@ def add_story(data: dict, home, *, source_html: bool, newsletter=None, segment=N
     return StoryPage.objects.get(pk=story.pk)
 
 
-def edit_story(pk: int, data: dict, *, source_html: bool, newsletter=None, segment=None) -> StoryPage:
+def _lock_for_edit(model, pk: int, data: dict, kind: str):
+    """The row to edit, locked until the transaction ends, once the client has shown it read the latest
+    save: a different `updated_at` means someone else saved in between (Ghost's 409)."""
     from byline.api.errors import UpdateCollision
 
-    if not isinstance(data, dict):
-        raise _invalid('send {"posts": [{…}]}.')
     sent_updated_at = _datetime(data, "updated_at")
     if sent_updated_at is None:
         raise _invalid("updated_at is required: send the one you last read.", "updated_at")
+    row = model.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise NotFound(f"Resource not found error, cannot edit {kind}.", f"{kind.capitalize()} not found.")
+    current = admin_updated_at(row)
+    if current and abs((current - sent_updated_at).total_seconds()) >= 0.001:
+        raise UpdateCollision(f"Saving failed! Someone else is editing this {kind}.", code="UPDATE_COLLISION")
+    return row
+
+
+def edit_story(pk: int, data: dict, *, source_html: bool, newsletter=None, segment=None) -> StoryPage:
+    if not isinstance(data, dict):
+        raise _invalid('send {"posts": [{…}]}.')
     with transaction.atomic():
-        row = StoryPage.objects.select_for_update().filter(pk=pk).first()
-        if row is None:
-            raise NotFound("Resource not found error, cannot edit post.", "Post not found.")
-        current = admin_updated_at(row)
-        if current and abs((current - sent_updated_at).total_seconds()) >= 0.001:
-            raise UpdateCollision(
-                "Saving failed! Someone else is editing this post.", code="UPDATE_COLLISION"
-            )
+        row = _lock_for_edit(StoryPage, pk, data, "post")
         story = current_version(row)
         status = _status(data, story_status(row))
         _apply(story, data, source_html)
@@ -721,6 +738,121 @@ def find_story(id: str | None = None, slug: str | None = None) -> StoryPage:
     if story is None:
         raise NotFound("Resource not found error, cannot read post.", "Post not found.")
     return story
+
+
+# ----- the Admin API: writing pages ----------------------------------------------------------------
+# Ghost's pages are posts with type "page"; here they are StandalonePages, which keep a title, slug, body,
+# feature image and alt text, and SEO title and description.
+
+PAGE_TEXT_FIELDS = {
+    # Ghost's name -> StandalonePage field, as STORY_TEXT_FIELDS.
+    "title": "title",
+    "feature_image_alt": "feature_image_alt",
+    "meta_title": "seo_title",
+    "meta_description": "search_description",
+}
+_NOTHING = (None, "")
+# Ghost's page fields a StandalonePage cannot keep, with the values that mean "nothing set". A client that
+# sends back the page it read passes; one asking for tags, an excerpt or a members-only page is refused
+# rather than silently given something else.
+PAGE_UNSUPPORTED = {
+    "tags": ([],), "authors": ([],), "featured": (False,), "visibility": ("public",),
+    "show_title_and_feature_image": (True,), "custom_excerpt": _NOTHING, "feature_image_caption": _NOTHING,
+    "og_image": _NOTHING, "og_title": _NOTHING, "og_description": _NOTHING, "twitter_image": _NOTHING,
+    "twitter_title": _NOTHING, "twitter_description": _NOTHING, "canonical_url": _NOTHING,
+    "codeinjection_head": _NOTHING, "codeinjection_foot": _NOTHING, "custom_template": _NOTHING,
+    "email_subject": _NOTHING, "lexical": _NOTHING, "mobiledoc": _NOTHING,
+}  # fmt: skip
+
+
+@contextmanager
+def _page_errors():
+    """The helpers shared with stories word their errors for posts; a page's client should read "page"."""
+    from byline.api.errors import Validation
+
+    try:
+        yield
+    except Validation as error:
+        error.message = "Validation error, cannot save page."
+        raise
+
+
+def admin_pages():
+    return (
+        StandalonePage.objects.all().order_by("-first_published_at", "-pk").select_related("latest_revision")
+    )
+
+
+def _apply_page(page, data: dict, source_html: bool) -> None:
+    for name, nothing in PAGE_UNSUPPORTED.items():
+        if name in data and data[name] not in nothing:
+            raise _invalid(f"pages here have no {name}: leave it out or send {nothing[0]!r}.", name)
+    for name, field_name in PAGE_TEXT_FIELDS.items():
+        if name in data:
+            max_length = StandalonePage._meta.get_field(field_name).max_length or 10000
+            setattr(page, field_name, _text(data, name, max_length))
+    if "feature_image" in data:
+        page.feature_image = _stored_image_for_url(data["feature_image"])
+    if "html" in data:
+        from byline.lib import text
+
+        page.body = _html_body(data, source_html)
+        # The model derives plaintext only on a full save; a draft's revision is stored without one.
+        page.plaintext = text.html_to_plaintext(str(page.body.render_as_block()))
+
+
+def add_page(data: dict, home, *, source_html: bool) -> StandalonePage:
+    with _page_errors():
+        if not isinstance(data, dict):
+            raise _invalid('send {"pages": [{…}]}.')
+        if not _text(data, "title", 255):
+            raise _invalid("a page needs a title.", "title")
+        status = _status(data, "draft")
+        with transaction.atomic():
+            page = StandalonePage(live=False)
+            _apply_page(page, data, source_html)
+            page.slug = _unique_slug(home, _text(data, "slug", 255) or page.title, suffix="page")
+            home.add_child(instance=page)
+            _save(page, status, _datetime(data, "published_at"))
+    return StandalonePage.objects.get(pk=page.pk)
+
+
+def edit_page(pk: int, data: dict, *, source_html: bool) -> StandalonePage:
+    with _page_errors():
+        if not isinstance(data, dict):
+            raise _invalid('send {"pages": [{…}]}.')
+        with transaction.atomic():
+            row = _lock_for_edit(StandalonePage, pk, data, "page")
+            page = current_version(row)
+            status = _status(data, story_status(row))
+            _apply_page(page, data, source_html)
+            if "slug" in data:
+                wanted = _text(data, "slug", 255) or page.title
+                page.slug = _unique_slug(row.get_parent(), wanted, story_pk=pk, suffix="page")
+            page.live = row.live
+            published_at = _datetime(data, "published_at")
+            if published_at is None and status == "scheduled":
+                published_at = page.go_live_at  # rescheduling keeps the time already set
+            _save(page, status, published_at)
+    return StandalonePage.objects.get(pk=pk)
+
+
+def delete_page(pk: int) -> None:
+    page = StandalonePage.objects.filter(pk=pk).first()
+    if page is None:
+        raise NotFound("Resource not found error, cannot delete page.", "Page not found.")
+    page.delete()
+
+
+def find_page(id: str | None = None, slug: str | None = None) -> StandalonePage:
+    try:
+        lookup = {"pk": serializers.parse_id(id)} if id is not None else {"slug": slug}
+    except ValueError:
+        lookup = None
+    page = admin_pages().filter(**lookup).first() if lookup else None
+    if page is None:
+        raise NotFound("Resource not found error, cannot read page.", "Page not found.")
+    return page
 
 
 # ----- the Admin API: images and tags --------------------------------------------------------------

@@ -44,19 +44,19 @@ def _kind(instance) -> str:
 
 
 def _serialise(instance) -> dict:
+    """A story or page as the Admin API shows it: Ghost's webhook bodies carry the admin shape."""
     from byline.stories.models import StoryPage
 
-    if isinstance(instance, StoryPage):
-        row = StoryPage.objects.filter(pk=instance.pk).first() or instance
-        return serializers.admin_post(
-            services.current_version(row) if row.pk else instance,
-            row,
-            _out(),
-            None,
-            status=services.story_status(row),
-            updated_at=services.admin_updated_at(row),
-        )
-    return serializers.page(instance, _out(), None)
+    shape = serializers.admin_post if isinstance(instance, StoryPage) else serializers.admin_page
+    row = type(instance).objects.filter(pk=instance.pk).first() or instance
+    return shape(
+        services.current_version(row) if row.pk else instance,
+        row,
+        _out(),
+        None,
+        status=services.story_status(row),
+        updated_at=services.admin_updated_at(row),
+    )
 
 
 def _content(event_kind: str, current: dict, previous: dict | None = None) -> dict:

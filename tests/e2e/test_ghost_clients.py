@@ -102,12 +102,14 @@ def test_ghost_content_api_client_reads_byline(node, live_server, make_story, ma
     assert got["badKey"]["type"] == "UnauthorizedError"
 
 
-def test_ghost_admin_api_client_writes_stories(node, live_server, make_author, make_image, tmp_path):
+def test_ghost_admin_api_client_writes_stories_and_pages(
+    node, live_server, make_author, make_image, tmp_path
+):
     import io
 
     from PIL import Image as PILImage
 
-    from byline.stories.models import StoryPage
+    from byline.stories.models import StandalonePage, StoryPage
 
     make_author("Night Editor")
     picture = tmp_path / "crane.png"
@@ -137,3 +139,13 @@ def test_ghost_admin_api_client_writes_stories(node, live_server, make_author, m
     assert got["gone"]["type"] == "NotFoundError"
     assert got["badKey"]["type"] == "UnauthorizedError"
     assert not StoryPage.objects.exists()
+    page = got["page"]
+    assert page["added"]["type"] == "page" and page["added"]["status"] == "draft"
+    assert page["added"]["slug"] == "visiting-the-newsroom" and "<b>side door</b>" in page["added"]["html"]
+    assert page["edited"]["status"] == "published"
+    assert page["edited"]["url"] == f"{live_server.url}/visiting-the-newsroom/"
+    assert "<p>Ring the bell at the front door.</p>" in page["edited"]["html"]
+    assert page["conflict"]["type"] == "UpdateCollisionError"
+    assert page["bySlug"]["same"] and page["browsed"] == ["visiting-the-newsroom"]
+    assert page["deleted"] == "empty" and page["gone"]["type"] == "NotFoundError"
+    assert not StandalonePage.objects.exists()

@@ -347,3 +347,15 @@ def test_tags_are_browsed_read_edited_and_deleted(admin, make_story, make_tag):
     assert admin("delete", f"tags/{tag_id}/").status_code == 204
     assert admin("get", f"tags/{tag_id}/").status_code == 404
     assert StoryPage.objects.get(slug="tagged").tags[0].name == "Spare"
+
+
+def test_a_body_sent_only_as_lexical_is_refused_not_dropped(admin, writer):
+    lexical = '{"root":{"children":[],"type":"root","version":1}}'
+    refused = admin("post", "posts/", {"posts": [{"title": "Lexical only", "lexical": lexical}]})
+    assert refused.status_code == 422
+    assert "lexical and mobiledoc are not read" in refused.json()["errors"][0]["context"]
+    assert not StoryPage.objects.filter(title="Lexical only").exists()
+    # Sent back as read (lexical empty), or with html beside it, a post is fine.
+    post = add(admin, title="Both", html="<p>Read this.</p>", lexical=lexical)
+    assert "Read this." in StoryPage.objects.get(slug="both").get_latest_revision_as_object().plaintext
+    assert post["title"] == "Both"

@@ -11,6 +11,34 @@ async function failure(promise) {
     }
 }
 
+// Pages: add one from HTML, edit it (and a stale edit), publish it, read it by slug, delete it.
+async function pagesRound(api) {
+    const added = await api.pages.add({
+        title: 'Visiting the newsroom',
+        html: '<p>Ring the bell at the <strong>side door</strong>.</p>',
+    }, {source: 'html'});
+    const edited = await api.pages.edit({
+        id: added.id,
+        updated_at: added.updated_at,
+        html: '<p>Ring the bell at the front door.</p>',
+        status: 'published',
+    }, {source: 'html'});
+    const conflict = await failure(api.pages.edit({id: added.id, updated_at: added.updated_at, title: 'Stale'}));
+    const bySlug = await api.pages.read({slug: added.slug});
+    const browsed = await api.pages.browse();
+    const deleted = await api.pages.delete({id: added.id});
+    const gone = await failure(api.pages.read({id: added.id}));
+    return {
+        added: {type: added.type, status: added.status, slug: added.slug, html: added.html},
+        edited: {status: edited.status, html: edited.html, url: edited.url},
+        conflict,
+        bySlug: {id: bySlug.id, same: bySlug.id === added.id},
+        browsed: browsed.map(item => item.slug),
+        deleted: deleted === undefined || deleted === '' ? 'empty' : deleted,
+        gone,
+    };
+}
+
 async function main() {
     const [url, key, imagePath] = process.argv.slice(2);
     const api = new GhostAdminAPI({url, key, version: 'v6.0'});
@@ -37,6 +65,7 @@ async function main() {
     const members = await api.members.browse({filter: 'label:quay'});
     const deleted = await api.posts.delete({id: added.id});
     const gone = await failure(api.posts.read({id: added.id}));
+    const page = await pagesRound(api);
     const badKey = await failure(new GhostAdminAPI({url, key: `${'a'.repeat(24)}:${'b'.repeat(64)}`, version: 'v6.0'}).posts.browse());
 
     console.log(JSON.stringify({
@@ -54,6 +83,7 @@ async function main() {
         members: {emails: members.map(item => item.email), total: members.meta.pagination.total},
         deleted: deleted === undefined || deleted === '' ? 'empty' : deleted,
         gone,
+        page,
         badKey,
     }));
 }
