@@ -23,18 +23,24 @@ def import_ghost(
 ) -> Report:
     """Import a Ghost JSON export. All or nothing: ImportFailed (or any error) leaves the site unchanged."""
     export = ghost.read_export(path)
-    report = Report(source=str(path), dry_run=dry_run)
+    options = {"old_url": old_url, "with_settings": with_settings}
+    return _run_archive_import(
+        lambda report, **common: GhostImporter(export, report, **options, **common),
+        str(path),
+        on_conflict=on_conflict,
+        dry_run=dry_run,
+        default_author=default_author,
+        progress=progress,
+        images=images,
+    )
+
+
+def _run_archive_import(make_importer, source: str, *, dry_run: bool, images, **common) -> Report:
+    """One archive import, all or nothing: a transaction around it (rolled back for a dry run), and the
+    --images files removed again if it fails."""
+    report = Report(source=source, dry_run=dry_run)
     with _image_library(images, report, dry_run) as library, transaction.atomic():
-        GhostImporter(
-            export,
-            report,
-            on_conflict=on_conflict,
-            default_author=default_author,
-            old_url=old_url,
-            with_settings=with_settings,
-            progress=progress,
-            images=library,
-        ).run()
+        make_importer(report, images=library, **common).run()
         if dry_run:
             transaction.set_rollback(True)
     return report
@@ -144,16 +150,12 @@ def import_wordpress(
     """Import a WordPress WXR export. All or nothing, like the Ghost import."""
     from byline.porting.wordpress import WordPressImporter
 
-    report = Report(source=str(path), dry_run=dry_run)
-    with _image_library(images, report, dry_run) as library, transaction.atomic():
-        WordPressImporter(
-            str(path),
-            report,
-            on_conflict=on_conflict,
-            default_author=default_author,
-            progress=progress,
-            images=library,
-        ).run()
-        if dry_run:
-            transaction.set_rollback(True)
-    return report
+    return _run_archive_import(
+        lambda report, **common: WordPressImporter(str(path), report, **common),
+        str(path),
+        on_conflict=on_conflict,
+        dry_run=dry_run,
+        default_author=default_author,
+        progress=progress,
+        images=images,
+    )
