@@ -24,6 +24,8 @@ import threading
 import time
 from pathlib import Path
 
+import common  # bench/common.py (bench/ is on the path when a script runs)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -34,18 +36,9 @@ def free_port() -> int:
 
 
 def env_for(folder: Path, port: int, connections: int) -> dict:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "BYLINE_"))}
-    env.pop("REDIS_URL", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="byline.settings",
-        BYLINE_DATA_DIR=str(folder),
-        DATABASE_URL=f"sqlite:///{folder / 'byline.sqlite3'}",
-        SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopq",  # noqa: S106
-        EMAIL_URL=f"smtp://127.0.0.1:{port}",
-        NEWSLETTER_CONNECTIONS=str(connections),
-        PYTHONPATH=str(ROOT),
+    return common.env_for(
+        folder, EMAIL_URL=f"smtp://127.0.0.1:{port}", NEWSLETTER_CONNECTIONS=str(connections)
     )
-    return env
 
 
 def child(phase: str, env: dict, *args) -> dict:

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import env_for  # bench/common.py (bench/ is on the path when a script runs)
+
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = [
     "harbour",
@@ -99,19 +101,6 @@ def make_members(path: Path, members: int) -> None:
                     "Imported",
                 ]
             )
-
-
-def env_for(folder: Path) -> dict:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "BYLINE_"))}
-    env.pop("REDIS_URL", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="byline.settings",
-        BYLINE_DATA_DIR=str(folder),
-        DATABASE_URL=f"sqlite:///{folder / 'byline.sqlite3'}",
-        SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopq",  # noqa: S106
-        PYTHONPATH=str(ROOT),
-    )
-    return env
 
 
 def child(phase: str, env: dict, *args) -> dict:
