@@ -5,8 +5,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from byline.comments.models import Comment, CommentSettings
-from byline.members import services as member_services
 from byline.members.models import Member
+from byline.members.tests.conftest import sign_in_client
 
 
 @pytest.fixture(autouse=True)
@@ -18,13 +18,7 @@ def empty_cache():
 
 
 def sign_in(client: Client, member: Member) -> Client:
-    session = client.session
-    session[member_services.SESSION_MEMBER_KEY] = member.pk
-    session[member_services.SESSION_GENERATION_KEY] = member.session_generation
-    now = int(member_services._clock())
-    session[member_services.SESSION_SIGNED_IN_KEY] = session[member_services.SESSION_SEEN_KEY] = now
-    session.save()
-    return client
+    return sign_in_client(client, member)
 
 
 @pytest.fixture

@@ -31,3 +31,16 @@ def link_in(message) -> str:
 
 def token_of(path: str) -> str:
     return path.split("token=", 1)[1]
+
+
+def sign_in_client(client, member):
+    """Sign a test client in as `member`, as services.sign_in would after a redeemed link."""
+    from byline.members import services
+
+    session = client.session
+    session[services.SESSION_MEMBER_KEY] = member.pk
+    session[services.SESSION_GENERATION_KEY] = member.session_generation
+    now = int(services._clock())
+    session[services.SESSION_SIGNED_IN_KEY] = session[services.SESSION_SEEN_KEY] = now
+    session.save()
+    return client

@@ -7,7 +7,7 @@ from byline.lib.smtp_sink import text_of
 from byline.lib.tokens import token_hash
 from byline.members import services
 from byline.members.models import Member, SignInToken
-from byline.members.tests.conftest import link_in, token_of
+from byline.members.tests.conftest import link_in, sign_in_client, token_of
 from byline.newsletters.models import Newsletter
 
 pytestmark = pytest.mark.django_db
@@ -29,13 +29,7 @@ def member(db, newsletters):
 
 
 def sign_in(client, member):
-    session = client.session
-    session[services.SESSION_MEMBER_KEY] = member.pk
-    session[services.SESSION_GENERATION_KEY] = member.session_generation
-    now = int(services._clock())
-    session[services.SESSION_SIGNED_IN_KEY] = session[services.SESSION_SEEN_KEY] = now
-    session.save()
-    return client
+    return sign_in_client(client, member)
 
 
 def csrf_client(member=None) -> tuple[Client, str]:

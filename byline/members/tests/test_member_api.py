@@ -5,6 +5,7 @@ from django.test import Client
 
 from byline.members import services
 from byline.members.models import Member
+from byline.members.tests.conftest import sign_in_client
 from byline.newsletters.models import Newsletter
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +31,7 @@ def member(db, newsletters):
 
 @pytest.fixture
 def signed_in(client, member):
-    session = client.session
-    session[services.SESSION_MEMBER_KEY] = member.pk
-    session[services.SESSION_GENERATION_KEY] = member.session_generation
-    now = int(services._clock())
-    session[services.SESSION_SIGNED_IN_KEY] = session[services.SESSION_SEEN_KEY] = now
-    session.save()
-    return client
+    return sign_in_client(client, member)
 
 
 def put(client, data, **headers):
