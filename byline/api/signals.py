@@ -14,6 +14,7 @@ from wagtail.signals import page_published, page_unpublished
 
 from byline.api import serializers, services, webhooks
 from byline.api.models import Webhook
+from byline.lib.bulk import in_bulk_change
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,9 @@ def _quiet(handler):
 
 
 def _listening(event: str) -> bool:
-    return event in webhooks.listened_events()
+    # An archive import (a bulk change) sends no webhooks: thousands of "post.added" would flood
+    # every integration with stories that are not news.
+    return not in_bulk_change() and event in webhooks.listened_events()
 
 
 def _out() -> serializers.Output:

@@ -4,6 +4,7 @@ One transaction around an import (services.py); one savepoint per record, so a r
 checks is skipped and reported while the others go in.
 """
 
+import itertools
 import re
 from collections.abc import Callable
 
@@ -12,6 +13,9 @@ from django.core.validators import URLValidator
 from wagtail.models import Page, Site
 
 from byline.core.models import RESERVED_SLUGS
+from byline.lib.bulk import note_changed
+from byline.porting.models import ImportedSource
+from byline.porting.page_batch import PageBatch
 from byline.porting.report import ImportFailed, Report
 from byline.stories.models import Author, StandalonePage, StoryAuthor, StoryPage, StoryTag, Tag
 
@@ -68,6 +72,7 @@ class ArchiveImporter:
         self.authors: dict[str, Author] = {}  # by their id in the file
         self.tags: dict[str, Tag] = {}
         self.slugs_in_file: set[str] = set()
+        self.batch = PageBatch(self.home)
         # Slugs of the pages already on the site, read once: a lookup per record would scan them each time.
         self.site_slugs: dict[str, int] = dict(Page.objects.child_of(self.home).values_list("slug", "pk"))
 
@@ -118,10 +123,37 @@ class ArchiveImporter:
         self.slugs_in_file.add(f"{slug}-{number}")
         return f"{slug}-{number}"
 
-    def link_byline(self, story, author_ids, tag_ids, where) -> None:
-        """The story's ordered authors and tags, by their ids in the file; unknown ids are reported."""
-        StoryAuthor.objects.filter(story=story).delete()
-        StoryTag.objects.filter(story=story).delete()
+    def write_page(self, page, links: list, source: ImportedSource, go_live_at=None) -> None:
+        """Write a checked page with its author and tag links and its source. A new page joins the
+        batch (page_batch.py); one overwritten by --on-conflict, or scheduled (it needs a revision
+        for Wagtail's clock), is saved through Wagtail, after the batch so the tree stays in order."""
+        source.page = page
+        if page.pk is None and go_live_at is None:
+            page.refresh_derived_fields()
+            self.batch.add(page, [*links, source])
+            return
+        self.batch.flush()
+        if page.pk:
+            page.save()
+        else:
+            self.home.add_child(instance=page)
+        StoryAuthor.objects.filter(story_id=page.pk).delete()
+        StoryTag.objects.filter(story_id=page.pk).delete()
+        for model, rows in itertools.groupby(links, type):
+            model.objects.bulk_create(rows)
+        if go_live_at:
+            page.go_live_at = go_live_at
+            page.save(update_fields=["go_live_at"])
+            page.save_revision(approved_go_live_at=go_live_at, clean=False)
+        note_changed(type(page), [page.pk])  # search and related lists catch up after the import
+        fields = [f.name for f in ImportedSource._meta.concrete_fields if f.name not in ("id", "page")]
+        ImportedSource.objects.update_or_create(
+            page=page, defaults={name: getattr(source, name) for name in fields if name != "imported_at"}
+        )
+
+    def byline_rows(self, story, author_ids, tag_ids, where) -> list:
+        """The story's ordered author and tag links (unsaved), by their ids in the file; unknown ids
+        are reported."""
         authors = []
         for author_id in author_ids:
             author = self.authors.get(author_id)
@@ -131,9 +163,6 @@ class ArchiveImporter:
                 authors.append(author)
         if not authors:
             authors = [self.default_author(where)]
-        StoryAuthor.objects.bulk_create(
-            StoryAuthor(story=story, author=author, sort_order=order) for order, author in enumerate(authors)
-        )
         tags = []
         for tag_id in tag_ids:
             tag = self.tags.get(tag_id)
@@ -141,9 +170,10 @@ class ArchiveImporter:
                 self.report.problem(where, "tags", f"tag {tag_id} is not in the file; left out")
             elif tag not in tags:
                 tags.append(tag)
-        StoryTag.objects.bulk_create(
-            StoryTag(story=story, tag=tag, sort_order=order) for order, tag in enumerate(tags)
-        )
+        return [
+            *(StoryAuthor(story=story, author=author, sort_order=n) for n, author in enumerate(authors)),
+            *(StoryTag(story=story, tag=tag, sort_order=n) for n, tag in enumerate(tags)),
+        ]
 
     def default_author(self, where) -> Author:
         """--default-author if given, else the source's choice (Ghost's owner), else the first author."""

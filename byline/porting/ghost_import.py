@@ -19,6 +19,7 @@ from byline.porting import ghost
 from byline.porting.archive import SLUG, ArchiveImporter, plain_text, text, url_or_blank, where_in_file
 from byline.porting.html_blocks import html_to_blocks
 from byline.porting.models import ImportedSource
+from byline.porting.page_batch import PageBatch
 from byline.porting.report import Report
 from byline.stories.models import Author, StoryPage, Tag
 
@@ -184,11 +185,11 @@ class GhostImporter(ArchiveImporter):
     # Stories and pages ---------------------------------------------------------------------------
 
     def import_posts(self) -> None:
-        posts = self.export.rows("posts")
-        meta = ghost.post_meta(self.export)
+        total = self.export.count_posts()
+        meta = ghost.posts_meta(self.export)
         tag_links = ghost.ordered_links(self.export, "posts_tags", "tag_id")
         author_links = ghost.ordered_links(self.export, "posts_authors", "author_id")
-        for index, row in enumerate(posts):
+        for index, row in enumerate(self.export.posts()):
             kind = "page" if ghost.is_page(row) else "story"
             where = where_in_file("posts", index, row)
             try:
@@ -198,7 +199,8 @@ class GhostImporter(ArchiveImporter):
                 for field_name, messages in error.message_dict.items():
                     self.report.problem(where, field_name, "; ".join(messages) + "; skipped")
                 self.report.count(kind, "skipped")
-            self.progress(index + 1, len(posts))
+            self.progress(index + 1, total)
+        self.batch.flush()
 
     def import_post(self, row, kind, where, meta, tag_links, author_links) -> None:
         post_id = str(row.get("id"))
@@ -240,39 +242,32 @@ class GhostImporter(ArchiveImporter):
         page.first_published_at = dates["published_at"] if page.live else None
         page.last_published_at = (dates["updated_at"] or dates["published_at"]) if page.live else None
         page.has_unpublished_changes = not page.live
-        post_meta = meta.get(post_id, {})
+        post_meta = ghost.meta_for(row, meta)
         page.seo_title = text(post_meta.get("meta_title"), 255)
         page.search_description = text(post_meta.get("meta_description"))
         if kind == "story":
             self._story_fields(page, row, post_meta, status, where)
         else:
             page.feature_image_alt = text(post_meta.get("feature_image_alt"), 250)
-        if page.pk:
-            page.save()
-        else:
-            self.home.add_child(instance=page)
+        PageBatch.check(page)
+        source = ImportedSource(
+            system=ImportedSource.GHOST,
+            original_id=post_id[:64],
+            original_uuid=text(row.get("uuid"), 64),
+            lexical=text(row.get("lexical")),
+            mobiledoc=text(row.get("mobiledoc")),
+            codeinjection_head=text(row.get("codeinjection_head")),
+            codeinjection_foot=text(row.get("codeinjection_foot")),
+            original_feature_image=text(row.get("feature_image"), 2000),
+        )
+        links = []
         if kind == "story":
             author_ids = author_links.get(post_id, [])
             if not author_ids and row.get("author_id"):
                 author_ids = [str(row["author_id"])]  # Ghost 1–2 kept one author on the post row
-            self.link_byline(page, author_ids, tag_links.get(post_id, []), where)
-        if status == "scheduled" and dates["published_at"]:
-            page.go_live_at = dates["published_at"]
-            page.save(update_fields=["go_live_at"])
-            page.save_revision(approved_go_live_at=dates["published_at"], clean=False)
-        ImportedSource.objects.update_or_create(
-            page=page,
-            defaults={
-                "system": ImportedSource.GHOST,
-                "original_id": post_id[:64],
-                "original_uuid": text(row.get("uuid"), 64),
-                "lexical": text(row.get("lexical")),
-                "mobiledoc": text(row.get("mobiledoc")),
-                "codeinjection_head": text(row.get("codeinjection_head")),
-                "codeinjection_foot": text(row.get("codeinjection_foot")),
-                "original_feature_image": text(row.get("feature_image"), 2000),
-            },
-        )
+            links = self.byline_rows(page, author_ids, tag_links.get(post_id, []), where)
+        go_live_at = dates["published_at"] if status == "scheduled" else None
+        self.write_page(page, links, source, go_live_at)
         self.report.count(kind, outcome)
 
     def _story_fields(self, story: StoryPage, row, post_meta, status, where) -> None:

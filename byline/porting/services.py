@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 from django.db import transaction
 
+from byline.lib.bulk import bulk_change
 from byline.porting import ghost
 from byline.porting.ghost_import import GhostImporter
 from byline.porting.report import ImportFailed, Report
@@ -37,9 +38,13 @@ def import_ghost(
 
 def _run_archive_import(make_importer, source: str, *, dry_run: bool, images, **common) -> Report:
     """One archive import, all or nothing: a transaction around it (rolled back for a dry run), and the
-    --images files removed again if it fails."""
+    --images files removed again if it fails.
+
+    It is a bulk change (byline.lib.bulk): related lists, search, the page cache and webhooks skip
+    their per-story work and catch up once the import has committed. The block sits inside the
+    transaction so that a dry run or a failure, rolled back, announces nothing."""
     report = Report(source=source, dry_run=dry_run)
-    with _image_library(images, report, dry_run) as library, transaction.atomic():
+    with _image_library(images, report, dry_run) as library, transaction.atomic(), bulk_change("import"):
         make_importer(report, images=library, **common).run()
         if dry_run:
             transaction.set_rollback(True)

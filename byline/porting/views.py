@@ -127,3 +127,22 @@ def _import(request):
 def _start_again(request, message: str):
     context = {"form": UploadForm(), "step": "upload", "error": message}
     return TemplateResponse(request, "porting/admin/members_import.html", context, status=400)
+
+
+def code_injection(request):
+    """Imported code injection, for an editor to review: shown as text, never run. Ghost put these
+    snippets in a post's <head> or before </body>; Byline keeps them (ImportedSource) but does not put
+    them on the site, where its Content-Security-Policy would block inline scripts anyway and where
+    code nobody here has read should not run. An editor moves what is still wanted into the theme."""
+    if not request.user.is_superuser:  # code that could run on the site: for the site's administrators
+        raise PermissionDenied
+    from django.db.models import Q
+
+    from byline.porting.models import ImportedSource
+
+    sources = (
+        ImportedSource.objects.exclude(Q(codeinjection_head="") & Q(codeinjection_foot=""))
+        .select_related("page")
+        .order_by("page__title")
+    )
+    return TemplateResponse(request, "porting/admin/code_injection.html", {"sources": sources})

@@ -1,4 +1,5 @@
-"""Imports in the admin: a members CSV (upload, preview, import), next to Members in the menu."""
+"""Imports in the admin: a members CSV (upload, preview, import), next to Members in the menu; and
+the code injection imported with stories, for review, under Settings."""
 
 from django.urls import path, reverse
 from wagtail import hooks
@@ -9,7 +10,10 @@ from byline.porting import views
 
 @hooks.register("register_admin_urls")
 def porting_admin_urls():
-    return [path("members/import/", views.import_members, name="porting_import_members")]
+    return [
+        path("members/import/", views.import_members, name="porting_import_members"),
+        path("imported-code-injection/", views.code_injection, name="porting_code_injection"),
+    ]
 
 
 class ImportMembersMenuItem(MenuItem):
@@ -21,4 +25,16 @@ class ImportMembersMenuItem(MenuItem):
 def import_members_menu_item():
     return ImportMembersMenuItem(
         "Import members", reverse("porting_import_members"), icon_name="upload", order=231
+    )
+
+
+class SuperuserMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.is_superuser
+
+
+@hooks.register("register_settings_menu_item")
+def code_injection_menu_item():
+    return SuperuserMenuItem(
+        "Imported code injection", reverse("porting_code_injection"), icon_name="code", order=900
     )

@@ -17,6 +17,7 @@ Comments are not imported yet (they need the comments app's import service).
 """
 
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -30,6 +31,7 @@ from wagtail.contrib.redirects.models import Redirect
 from byline.porting.archive import SLUG, ArchiveImporter, plain_text
 from byline.porting.html_blocks import html_to_blocks
 from byline.porting.models import ImportedSource
+from byline.porting.page_batch import PageBatch
 from byline.porting.report import ImportFailed, Report
 from byline.stories.models import Author, Tag
 
@@ -83,6 +85,8 @@ class WordPressImporter(ArchiveImporter):
         self.attachments: dict[str, str] = {}  # attachment post id → file URL
         self.items: list[dict] = []
         self.base_url = ""
+        self.permalinks: list[tuple[str, object]] = []
+        self.comments_left_out: Counter = Counter()
 
     def run(self) -> None:
         self.read()
@@ -97,6 +101,18 @@ class WordPressImporter(ArchiveImporter):
                     self.report.problem(where, field_name, "; ".join(messages) + "; skipped")
                 self.report.count(kind, "skipped")
             self.progress(index + 1, len(self.items))
+        self.batch.flush()
+        for link, page in self.permalinks:
+            self.redirect_old_permalink(link, page)
+        if self.comments_left_out:
+            approved, other = self.comments_left_out["approved"], self.comments_left_out["not approved"]
+            self.report.count("comment", "skipped", approved + other)
+            self.report.problem(
+                self.path,
+                "comments",
+                f"{approved} approved and {other} other comments were not imported "
+                "(Byline does not import WordPress comments yet)",
+            )
 
     # Reading --------------------------------------------------------------------------------------
 
@@ -165,6 +181,12 @@ class WordPressImporter(ArchiveImporter):
         self.tags[key] = tag
         return tag
 
+    def count_comments(self, element) -> None:
+        """WordPress comments are not imported yet (see README): counted, so the report says so."""
+        for comment in element.findall(f"{WP}comment"):
+            approved = _child(comment, f"{WP}comment_approved") == "1"
+            self.comments_left_out["approved" if approved else "not approved"] += 1
+
     def read_item(self, element) -> None:
         post_type = _child(element, f"{WP}post_type")
         post_id = _child(element, f"{WP}post_id")
@@ -181,6 +203,7 @@ class WordPressImporter(ArchiveImporter):
             (category.get("domain"), unquote(category.get("nicename") or ""), (category.text or "").strip())
             for category in element.findall("category")
         ]
+        self.count_comments(element)
         self.items.append(
             {
                 "id": post_id,
@@ -244,25 +267,15 @@ class WordPressImporter(ArchiveImporter):
             page.custom_excerpt = excerpt[:300]
             page.featured = item["sticky"]
             page.visibility = "members" if status == "private" else "public"
-        if page.pk:
-            page.save()
-        else:
-            self.home.add_child(instance=page)
-        if kind == "story":
-            self.link_byline(page, *self.byline_keys(item), where)
-        if status == "future" and published:
-            page.go_live_at = published
-            page.save(update_fields=["go_live_at"])
-            page.save_revision(approved_go_live_at=published, clean=False)
-        ImportedSource.objects.update_or_create(
-            page=page,
-            defaults={
-                "system": ImportedSource.WORDPRESS,
-                "original_id": item["id"][:64],
-                "original_feature_image": feature[:2000],
-            },
+        PageBatch.check(page)
+        links = self.byline_rows(page, *self.byline_keys(item), where) if kind == "story" else []
+        source = ImportedSource(
+            system=ImportedSource.WORDPRESS,
+            original_id=item["id"][:64],
+            original_feature_image=feature[:2000],
         )
-        self.redirect_old_permalink(item["link"], page)
+        self.write_page(page, links, source, published if status == "future" and published else None)
+        self.permalinks.append((item["link"], page))  # redirected once the page has its URL
         self.report.count(kind, outcome)
 
     def byline_keys(self, item) -> tuple[list[str], list[str]]:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, pre_delete
 from wagtail.signals import page_published, page_unpublished
 
+from byline.lib.bulk import bulk_change_finished, in_bulk_change
 from byline.related import services
 
 
@@ -20,10 +21,14 @@ def enqueue_refresh(story_ids) -> None:
 
 
 def on_published(sender, instance, **kwargs):
+    if in_bulk_change():  # an import: every list is rebuilt once at the end (on_bulk_change)
+        return
     enqueue_refresh([instance.pk])
 
 
 def on_unpublished(sender, instance, **kwargs):
+    if in_bulk_change():
+        return
     # Out of every list at once, in the same transaction; refilling those lists can wait.
     enqueue_refresh(services.withdraw(instance.pk))
 
@@ -37,6 +42,14 @@ def after_delete(sender, instance, **kwargs):
     enqueue_refresh(set(getattr(instance, "_related_lists_to_refill", ())) - {instance.pk})
 
 
+def on_bulk_change(sender, changed=None, **kwargs):
+    """After an import: one rebuild of every list costs less than refreshing story by story."""
+    from byline.stories.models import StoryPage
+
+    if (changed or {}).get(StoryPage):
+        services.rebuild()
+
+
 def connect() -> None:
     from byline.stories.models import StoryPage
 
@@ -44,3 +57,4 @@ def connect() -> None:
     page_unpublished.connect(on_unpublished, sender=StoryPage, dispatch_uid="related-unpublished")
     pre_delete.connect(before_delete, sender=StoryPage, dispatch_uid="related-pre-delete")
     post_delete.connect(after_delete, sender=StoryPage, dispatch_uid="related-post-delete")
+    bulk_change_finished.connect(on_bulk_change, dispatch_uid="related-bulk-change")

@@ -5,3 +5,8 @@ class SearchConfig(AppConfig):
     name = "byline.search"
     label = "byline_search"  # "search" is wagtail.search's label
     verbose_name = "Site search"
+
+    def ready(self):
+        from byline.search import signals
+
+        signals.connect()
