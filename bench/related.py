@@ -81,10 +81,13 @@ def main():
     print(f"generated and wrote {args.stories:,} stories in {time.perf_counter() - started:.0f}s")
     topic_of = {pk: item.topic for pk, item in zip(ids, plans, strict=True)}
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     services.rebuild(progress=lambda stage, done, total: None)
     rebuild_s = time.perf_counter() - started
-    print(f"full rebuild: {rebuild_s:.1f}s")
+    # CPU seconds too: on a shared machine the wall clock also counts the time spent waiting for a
+    # core (the database is SQLite, in this process, so its work is counted).
+    rebuild_cpu_s = time.process_time() - cpu_started
+    print(f"full rebuild: {rebuild_s:.1f}s ({rebuild_cpu_s:.1f}s of CPU)")
 
     rng = random.Random(1)
     sample = rng.sample(ids, min(args.sample, len(ids)))
@@ -114,6 +117,7 @@ def main():
         "one_story_ms_p95": round(percentile(timings, 0.95), 1),
         "baseline_one_story_ms_mean": round(base_ms, 1),
         "full_rebuild_s": round(rebuild_s, 1),
+        "full_rebuild_cpu_s": round(rebuild_cpu_s, 1),
     }
     print(f"{'':28} {'Byline':>10} {'baseline':>10}")
     print(f"{'precision@4':28} {byline_precision:10.3f} {base_precision:10.3f}")

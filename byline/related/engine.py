@@ -13,7 +13,6 @@ import heapq
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -51,18 +50,14 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 def term_counts(title: str, excerpt: str, text: str) -> Counter:
     """How often each word of a story appears, its title counting `TITLE_REPEAT` times."""
-    counts = Counter(_words(text[:MAX_TEXT]))
-    counts.update(_words(excerpt))
-    for word in _words(title):
+    # Whole-text findall and one pass to drop stop words: a rebuild reads every story.
+    counts = Counter(WORD.findall(text[:MAX_TEXT].casefold()))
+    counts.update(WORD.findall(excerpt.casefold()))
+    for word in WORD.findall(title.casefold()):
         counts[word] += TITLE_REPEAT
+    for word in STOPWORDS.intersection(counts):
+        del counts[word]
     return counts
-
-
-def _words(text: str) -> Iterable[str]:
-    for match in WORD.finditer(text.casefold()):
-        word = match.group()
-        if word not in STOPWORDS:
-            yield word
 
 
 def reduce_to_terms(counts: dict, df: dict, total: int, size: int = TERMS_PER_STORY) -> dict:
@@ -93,9 +88,25 @@ class Profile:
     primary_tag: int | None = None
     tags: frozenset = field(default_factory=frozenset)
     authors: frozenset = field(default_factory=frozenset)
+    # Unit-length vector from the optional embedding model (embedding.py), or None.
+    embedding: tuple | None = field(default=None, compare=False)
 
 
-def score(story: Profile, other: Profile, text_similarity: float, half_life_days: float) -> float:
+def score(
+    story: Profile,
+    other: Profile,
+    text_similarity: float,
+    half_life_days: float,
+    embedding_weight: float = 0.0,
+) -> float:
+    if (
+        embedding_weight
+        and story.embedding
+        and other.embedding
+        and len(story.embedding) == len(other.embedding)
+    ):
+        cosine = sum(a * b for a, b in zip(story.embedding, other.embedding, strict=True))
+        text_similarity = text_similarity + embedding_weight * cosine
     shared_tags = min(len(story.tags & other.tags), MAX_SHARED_TAGS)
     same_primary = story.primary_tag is not None and story.primary_tag == other.primary_tag
     shared_authors = min(len(story.authors & other.authors), MAX_SHARED_AUTHORS)
@@ -110,7 +121,9 @@ def score(story: Profile, other: Profile, text_similarity: float, half_life_days
     return base * ((1 - RECENCY_SHARE) + RECENCY_SHARE * closeness)
 
 
-def rank(story: Profile, vector: dict, corpus, half_life_days: float) -> list[tuple[int, float]]:
+def rank(
+    story: Profile, vector: dict, corpus, half_life_days: float, embedding_weight: float = 0.0
+) -> list[tuple[int, float]]:
     """Every candidate worth weighing against `story`, best first, as (story id, score).
 
     `corpus` answers four questions (see byline.related.corpus): the stories whose terms overlap
@@ -120,7 +133,11 @@ def rank(story: Profile, vector: dict, corpus, half_life_days: float) -> list[tu
     candidate_ids = set(text) | set(corpus.tag_candidates(story.tags, TAG_CANDIDATES))
     candidate_ids.discard(story.id)
     scored = [
-        (score(story, other, text.get(other.id, 0.0), half_life_days), other.published_at, other.id)
+        (
+            score(story, other, text.get(other.id, 0.0), half_life_days, embedding_weight),
+            other.published_at,
+            other.id,
+        )
         for other in corpus.profiles(candidate_ids)
     ]
     # Equal scores: the newer story first, then the higher id, so the order never depends on the corpus.

@@ -74,6 +74,8 @@ class StoryProfile(models.Model):
     primary_tag_id = models.BigIntegerField(null=True)
     tag_ids = models.JSONField(default=list)
     author_ids = models.JSONField(default=list)
+    # The optional embedding model's unit vector for the story (embedding.py); None without one.
+    embedding = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"profile of {self.story_id}"

@@ -14,9 +14,19 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from byline.related.corpus import DatabaseCorpus, MemoryCorpus
-from byline.related.engine import RELATED_COUNT, Profile, choose, rank, reduce_to_terms, term_counts
-from byline.related.models import PinnedStory, Posting, RelatedStory, StoryProfile, Term
+from byline import pagecache
+from byline.related import embedding
+from byline.related.corpus import DatabaseCorpus
+from byline.related.engine import (
+    RELATED_COUNT,
+    TERMS_PER_STORY,
+    Profile,
+    choose,
+    rank,
+    reduce_to_terms,
+    term_counts,
+)
+from byline.related.models import MAX_PINS, PinnedStory, Posting, RelatedStory, StoryProfile, Term
 from byline.stories.models import StoryAuthor, StoryPage, StoryTag, load_cards
 
 OFFER_TO = 20  # a new or edited story is offered to the lists of this many stories most like it
@@ -78,7 +88,7 @@ def refresh_story(story_id: int) -> list[tuple[int, float | None]]:
     with transaction.atomic():
         me, vector, withdrawn_from = index_story(story)
         corpus = DatabaseCorpus()
-        ranked = rank(me, vector, corpus, half_life_days())
+        ranked = rank(me, vector, corpus, half_life_days(), embedding.weight())
         pins = eligible_pins(story_id)
         chosen = choose(pins, ranked, corpus.latest(RELATED_COUNT + len(pins) + 1), story_id, RELATED_COUNT)
         store_list(story_id, chosen)
@@ -90,7 +100,7 @@ def refresh_story(story_id: int) -> list[tuple[int, float | None]]:
     return chosen
 
 
-def profile_of(story: StoryPage) -> Profile:
+def profile_of(story: StoryPage, vector: list[float] | None = None) -> Profile:
     tags = [
         tag_id
         for tag_id, name in StoryTag.objects.filter(story=story)
@@ -105,6 +115,7 @@ def profile_of(story: StoryPage) -> Profile:
         primary_tag=tags[0] if tags else None,
         tags=frozenset(tags),
         authors=frozenset(authors),
+        embedding=tuple(vector) if vector else None,
     )
 
 
@@ -112,7 +123,8 @@ def index_story(story: StoryPage) -> tuple[Profile, dict, list[int]]:
     """The story's profile and reduced terms, stored when it is a candidate. A story that stopped
     being one is withdrawn: the third value lists the stories whose lists lost it."""
     counts = term_counts(story.title, story.custom_excerpt, story.plaintext)
-    me = profile_of(story)
+    vectors = embedding.embed([embedding.story_text(story.title, story.custom_excerpt, story.plaintext)])
+    me = profile_of(story, vectors[0] if vectors else None)
     withdrawn_from = []
     if not is_candidate(story):
         withdrawn_from = withdraw(story.pk)
@@ -127,6 +139,7 @@ def index_story(story: StoryPage) -> tuple[Profile, dict, list[int]]:
                 "primary_tag_id": me.primary_tag,
                 "tag_ids": sorted(me.tags),
                 "author_ids": sorted(me.authors),
+                "embedding": list(me.embedding) if me.embedding else None,
             },
         )
         if is_new:
@@ -180,6 +193,8 @@ def store_list(story_id: int, chosen) -> None:
             for n, (related, value) in enumerate(chosen)
         ]
     )
+    # The story's page shows this list (it declared `related:<id>` while rendering).
+    pagecache.purge_after_commit(f"related:{story_id}")
 
 
 def offer(story_id: int, ranked: list[tuple[int, float]]) -> None:
@@ -223,6 +238,11 @@ def lists_containing(story_id: int) -> list[int]:
 def rebuild(progress: Progress | None = None) -> int:
     """Recompute the index (with exact term counts) and every live story's list. Returns the number
     of lists stored. Runs in one transaction: readers see the old lists until it commits."""
+    # numpy and scipy load only for rebuilds: web processes that read lists never pay for them.
+    import numpy as np
+
+    from byline.related import matrix
+
     progress = progress or (lambda stage, done, total: None)
     stories = StoryPage.objects.live()
     total = stories.count()
@@ -230,7 +250,9 @@ def rebuild(progress: Progress | None = None) -> int:
 
     vocabulary: dict[str, int] = {}
     documents: list[tuple[int, bool, object, array, array]] = []
-    df: list[int] = []
+    model = embedding.embedder()
+    texts: list[str] = []
+    embedded: list[list[float] | None] = []  # the optional model's vectors, by document
     rows = stories.values_list(
         "pk", "title", "custom_excerpt", "plaintext", "first_published_at", "visibility", "email_only"
     )
@@ -239,18 +261,21 @@ def rebuild(progress: Progress | None = None) -> int:
     ):
         candidate = visibility == "public" and not email_only
         counts = term_counts(title, excerpt, plaintext)
-        terms, frequencies = array("I"), array("I")
-        for text, count in counts.items():
-            index = vocabulary.setdefault(text, len(vocabulary))
-            if index == len(df):
-                df.append(0)
-            if candidate:
-                df[index] += 1
-            terms.append(index)
-            frequencies.append(count)
+        terms = array("I", [vocabulary.setdefault(text, len(vocabulary)) for text in counts])
+        frequencies = array("I", counts.values())
         documents.append((pk, candidate, published, terms, frequencies))
+        texts.append(embedding.story_text(title, excerpt, plaintext) if model else "")
+        if len(texts) >= embedding.BATCH or done == total:
+            embedded += embedding.embed(texts) or [None] * len(texts)
+            texts = []
         if done % 500 == 0 or done == total:
             progress("Reading stories", done, total)
+    # A term's document frequency counts the stories that may be suggested (see README.md).
+    used_by_candidates = [np.frombuffer(d[3], dtype=np.uint32) for d in documents if d[1]]
+    df = np.bincount(
+        np.concatenate(used_by_candidates) if used_by_candidates else np.empty(0, dtype=np.uint32),
+        minlength=len(vocabulary),
+    ).tolist()
 
     with transaction.atomic():
         _clear_index()
@@ -264,51 +289,66 @@ def rebuild(progress: Progress | None = None) -> int:
             term_id = {index: by_text[text] for text, index in used}
         candidates = sum(1 for document in documents if document[1])
 
-        profiles, vectors = [], {}
-        for done, (pk, candidate, published, terms, frequencies) in enumerate(documents, 1):
-            counts = {term_id[t]: c for t, c in zip(terms, frequencies, strict=True) if t in term_id}
-            frequency = {term_id[t]: df[t] for t in terms if t in term_id}
-            vectors[pk] = reduce_to_terms(counts, frequency, candidates)
+        stored_id = np.zeros(len(vocabulary), dtype=np.int64)  # 0: no candidate uses the term
+        stored_id[list(term_id)] = list(term_id.values())
+        progress("Indexing", 0, total)
+        vectors = matrix.reduce_all(
+            [(terms, frequencies) for _, _, _, terms, frequencies in documents],
+            np.array(df, dtype=np.int64),
+            stored_id,
+            candidates,
+            TERMS_PER_STORY,
+        )
+        everyone = []
+        for (pk, _candidate, published, _terms, _frequencies), vector in zip(
+            documents, embedded, strict=True
+        ):
             tag_ids = tags.get(pk, [])
-            profile = Profile(
-                pk,
-                published,
-                tag_ids[0] if tag_ids else None,
-                frozenset(tag_ids),
-                frozenset(authors.get(pk, ())),
+            everyone.append(
+                Profile(
+                    pk,
+                    published or timezone.now(),
+                    tag_ids[0] if tag_ids else None,
+                    frozenset(tag_ids),
+                    frozenset(authors.get(pk, ())),
+                    tuple(vector) if vector else None,
+                )
             )
-            if candidate:
-                profiles.append(profile)
-            if done % 2000 == 0 or done == total:
-                progress("Indexing", done, total)
-        _save_profiles(profiles, vectors)
-
-        corpus = MemoryCorpus(profiles, vectors)
-        everyone = {profile.id: profile for profile in profiles}
-        related: list[tuple] = []
-        half_life = half_life_days()
-        for done, (pk, _candidate, published, _terms, _frequencies) in enumerate(documents, 1):
-            tag_ids = tags.get(pk, [])
-            me = everyone.get(pk) or Profile(
-                pk,
-                published,
-                tag_ids[0] if tag_ids else None,
-                frozenset(tag_ids),
-                frozenset(authors.get(pk, ())),
-            )
-            ranked = rank(me, vectors[pk], corpus, half_life)
-            story_pins = [pin for pin in pins.get(pk, []) if pin in everyone]
-            chosen = choose(
-                story_pins, ranked, corpus.latest(RELATED_COUNT + len(story_pins) + 1), pk, RELATED_COUNT
-            )
-            related += [(pk, other, n, value) for n, (other, value) in enumerate(chosen)]
-            if len(related) >= 5000:
-                _insert_rows(RelatedStory, ["story_id", "related_id", "position", "score"], related)
-                related = []
-            if done % 500 == 0 or done == total:
-                progress("Ranking", done, total)
-        _insert_rows(RelatedStory, ["story_id", "related_id", "position", "score"], related)
+        progress("Indexing", total, total)
+        is_candidate_row = [document[1] for document in documents]
+        _save_profiles(everyone, is_candidate_row, vectors)
+        _rank_and_store(everyone, is_candidate_row, vectors, pins, progress)
+        # Every list may have changed: every story page's related block with it.
+        transaction.on_commit(pagecache.purge_all)
     return total
+
+
+def _rank_and_store(everyone: list[Profile], candidate: list[bool], vectors, pins, progress):
+    """Every story's list, ranked in blocks of sparse matrix products (matrix.py), written in bulk."""
+    # numpy and scipy load only for rebuilds: web processes that read lists never pay for them.
+    from byline.related import matrix
+
+    archive = matrix.archive_from(everyone, candidate, vectors)
+    if any(p.embedding for p in everyone):
+        matrix.attach_embeddings(archive, [p.embedding for p in everyone], embedding.weight())
+    suggestible = {p.id for p, c in zip(everyone, candidate, strict=True) if c}
+    newest = sorted(
+        (p for p in everyone if p.id in suggestible), key=lambda p: (p.published_at, p.id), reverse=True
+    )
+    latest = [p.id for p in newest[: RELATED_COUNT + MAX_PINS + 1]]
+    related: list[tuple] = []
+    ranked_lists = matrix.rank_all(archive, half_life_days(), keep=RELATED_COUNT + MAX_PINS)
+    for done, (me, ranked) in enumerate(zip(everyone, ranked_lists, strict=True), 1):
+        story_pins = [pin for pin in pins.get(me.id, []) if pin in suggestible]
+        top_up = latest[: RELATED_COUNT + len(story_pins) + 1]
+        chosen = choose(story_pins, ranked, top_up, me.id, RELATED_COUNT)
+        related += [(me.id, other, n, value) for n, (other, value) in enumerate(chosen)]
+        if len(related) >= 5000:
+            _insert_rows(RelatedStory, ["story_id", "related_id", "position", "score"], related)
+            related = []
+        if done % 500 == 0 or done == len(everyone):
+            progress("Ranking", done, len(everyone))
+    _insert_rows(RelatedStory, ["story_id", "related_id", "position", "score"], related)
 
 
 def _links():
@@ -338,11 +378,16 @@ def _clear_index() -> None:
             cursor.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608
 
 
-def _save_profiles(profiles: list[Profile], vectors: dict[int, dict]) -> None:
+def _save_profiles(everyone: list[Profile], candidate: list[bool], vectors) -> None:
+    """The candidates' profiles and postings (their rows of the story × term matrix `vectors`)."""
+    # numpy and scipy load only for rebuilds: web processes that read lists never pay for them.
+    import numpy as np
+
     adapt = connection.ops.adapt_datetimefield_value
+    profiles = [p for p, c in zip(everyone, candidate, strict=True) if c]
     _insert_rows(
         StoryProfile,
-        ["story_id", "published_at", "primary_tag_id", "tag_ids", "author_ids"],
+        ["story_id", "published_at", "primary_tag_id", "tag_ids", "author_ids", "embedding"],
         (
             (
                 p.id,
@@ -350,14 +395,23 @@ def _save_profiles(profiles: list[Profile], vectors: dict[int, dict]) -> None:
                 p.primary_tag,
                 json.dumps(sorted(p.tags)),
                 json.dumps(sorted(p.authors)),
+                json.dumps(list(p.embedding)) if p.embedding else None,
             )
             for p in profiles
         ),
     )
+    postings = vectors.tocoo()
+    ids = np.array([p.id for p in everyone], dtype=np.int64)
+    mine = np.array(candidate, dtype=bool)[postings.row]
     _insert_rows(
         Posting,
         ["term_id", "story_id", "weight"],
-        ((term, p.id, weight) for p in profiles for term, weight in vectors[p.id].items()),
+        zip(
+            postings.col[mine].tolist(),
+            ids[postings.row[mine]].tolist(),
+            postings.data[mine].tolist(),
+            strict=True,
+        ),
     )
 
 

@@ -23,23 +23,24 @@ def search(request):
     query = parse(raw)
     results = services.search_stories(query) if query else NoResults()
     if wants_json:
-        stories = services.load_results(results[:AS_YOU_TYPE])
+        rows = services.load_results(results[:AS_YOU_TYPE], query, request)
         return JsonResponse(
             {
                 "query": raw,
                 "total": results.count() if query else 0,
-                "results": [
-                    services.as_json(story, query, lambda s: s.get_url(request)) for story in stories
-                ],
+                # True when there are more than `total` (counts stop at FTSResults.COUNT_LIMIT).
+                "capped": getattr(results, "capped", False),
+                "results": [services.as_json(row) for row in rows],
             }
         )
     page = Paginator(results, PER_PAGE).get_page(request.GET.get("page"))
-    stories = services.load_results(page.object_list)
+    rows = services.load_results(page.object_list, query, request)
     context = {
         "query": raw,
         "page_obj": page,
-        "results": [(story, services.snippet(story, query)) for story in stories],
-        "suggested_tags": [] if stories else services.suggested_tags(),
+        "results": rows,
+        "capped": getattr(results, "capped", False),
+        "suggested_tags": [] if rows else services.suggested_tags(),
     }
     return render(request, "search/results.html", context)
 

@@ -277,3 +277,36 @@ def test_a_days_old_rebuild_is_not_needed_for_dates(publish):
     StoryPage.objects.filter(pk=story.pk).update(last_published_at=timezone.now() + timedelta(days=365))
     services.refresh_story(story.pk)
     assert related_titles(story) == before == ["Harbour B", "Harbour A"]
+
+
+def test_the_rebuilds_ranking_is_the_one_story_ranking_when_candidate_limits_bind(
+    publish, make_tag, monkeypatch
+):
+    """The rebuild ranks in sparse matrices (matrix.py); publishing ranks one story against the
+    database (engine.rank). With limits small enough to bind on a small archive (pruned postings,
+    few text and tag candidates), both give every story the same list from the same index."""
+    from byline.related import corpus, engine
+    from byline.related.models import Posting
+
+    monkeypatch.setattr(engine, "TEXT_CANDIDATES", 3)
+    monkeypatch.setattr(engine, "TAG_CANDIDATES", 2)
+    monkeypatch.setattr(engine, "POSTINGS_PER_TERM", 2)
+    monkeypatch.setattr(corpus, "POSTINGS_PER_TERM", 2)
+    tags = [make_tag(name) for name in ["Local", "Sport"]]
+    mixes = [HARBOUR, BUDGET, SCHOOLS, f"{HARBOUR} {BUDGET}", f"{BUDGET} {SCHOOLS}"]
+    for n in range(15):
+        publish(
+            f"Story {n}",
+            words(mixes[n % 5], f"extra{n % 4}", f"more{n % 3}"),
+            days=n * 3,
+            tags=[tags[n % 2]] if n % 3 else [],
+        )
+    services.rebuild()
+    database = corpus.DatabaseCorpus()
+    for profile in database.profiles(StoryProfile.objects.values_list("story_id", flat=True)):
+        vector = dict(Posting.objects.filter(story_id=profile.id).values_list("term_id", "weight"))
+        ranked = engine.rank(profile, vector, database, services.half_life_days())
+        expected = engine.choose([], ranked, database.latest(5), profile.id, engine.RELATED_COUNT)
+        stored = RelatedStory.objects.filter(story_id=profile.id).order_by("position")
+        assert [r.related_id for r in stored] == [story for story, _ in expected], profile.id
+        assert [r.score for r in stored] == pytest.approx([value for _, value in expected])

@@ -254,3 +254,50 @@ def test_rebuild_reindexes_every_story_with_progress(get, make_story, monkeypatc
     call_command("search", "--rebuild", stdout=out, stderr=err)
     assert results(get({"q": "curlews"})) == ["Salt marsh survey"]
     assert "2/2" in err.getvalue() and "rebuilt for 2 stories" in out.getvalue()
+
+
+def test_result_links_are_the_stories_own_urls(get, make_story, host):
+    stories = [make_story(f"Ferry timetable {n}") for n in range(3)]
+    soup = BeautifulSoup(get({"q": "ferry"}).content, "lxml")
+    links = {a.get_text(strip=True): a["href"] for a in soup.select(".search-result__title a")}
+    assert links == {story.title: story.get_url() for story in stories}
+
+
+@pytest.fixture
+def fts(db):
+    """The SQLite FTS5 path (PostgreSQL ranks through Wagtail search)."""
+    from byline.search.services import FTSResults, uses_sqlite_fts
+
+    if not uses_sqlite_fts():
+        pytest.skip("SQLite FTS5 only")
+    return FTSResults
+
+
+def test_a_word_in_most_stories_lists_them_newest_first_and_caps_the_count(get, make_story, fts, monkeypatch):
+    FTSResults = fts
+    monkeypatch.setattr(FTSResults, "RANKED_MATCHES", 3)
+    monkeypatch.setattr(FTSResults, "COUNT_LIMIT", 4)
+    now = timezone.now()
+    make_story("Tide tables", published_at=now - timedelta(days=30))  # a title match, but oldest
+    for n in range(5):
+        make_story(f"Notes {n}", body=paragraph_body("tide"), published_at=now - timedelta(days=10 - n))
+    make_story("Tide draft", live=False)
+    make_story("Tide for members", visibility="members")
+    response = get({"q": "tide"})
+    # Newest first, even above the title match; pages stop at the count's limit.
+    assert results(response) == ["Notes 4", "Notes 3", "Notes 2", "Notes 1"]
+    assert "More than 4 stories match" in response.content.decode()
+    data = json.loads(get({"q": "tide", "format": "json"}).content)
+    assert data["total"] == 4 and data["capped"] is True
+    assert json_titles(get({"q": "tide", "format": "json"}))[:2] == ["Notes 4", "Notes 3"]
+
+
+def test_a_narrower_word_is_ranked_and_counted_exactly(get, make_story, fts, monkeypatch):
+    FTSResults = fts
+    monkeypatch.setattr(FTSResults, "RANKED_MATCHES", 3)
+    now = timezone.now()
+    make_story("Tide tables", published_at=now - timedelta(days=30))
+    make_story("Notes", body=paragraph_body("tide"), published_at=now)
+    response = get({"q": "tide"})
+    assert results(response) == ["Tide tables", "Notes"]
+    assert "2 stories match" in response.content.decode()

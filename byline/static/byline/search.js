@@ -57,7 +57,11 @@
       const all = document.createElement("a");
       all.className = "site-search__all";
       all.href = `/search/?q=${encodeURIComponent(query)}`;
-      all.textContent = `All ${data.total} ${data.total === 1 ? "result" : "results"}`;
+      // Counts stop at a cap on very broad queries (data.capped): say "1,000+" rather than "All 1000".
+      const count = data.total.toLocaleString("en");
+      all.textContent = data.capped
+        ? `More than ${count} results`
+        : `All ${count} ${data.total === 1 ? "result" : "results"}`;
       panel.append(all);
     }
     panel.hidden = false;
