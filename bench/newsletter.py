@@ -6,7 +6,9 @@ For each size it builds a fresh SQLite database (copied from one migrated once) 
 members and a published story, then, in a child process of its own (so its peak memory is the sender's
 alone): snapshots the recipients (`services.start`) and sends to all of them (`services.deliver`) over
 `--connections` kept-alive SMTP sessions. The reference is a bare loop in another child that sends the same
-number of pre-rendered messages of the same size over the same number of connections to the same sink.
+number of pre-rendered messages of the same size over the same number of connections to the same sink, run
+just before and just after the send (their mean is the reference). Both report CPU milliseconds per
+message too, which a busy machine distorts less than wall time.
 The sink is aiosmtpd's Sink handler in its own process. The last line printed is the figures as JSON.
 """
 
@@ -101,7 +103,22 @@ def phase_fill(members: int) -> dict:
     StoryAuthor.objects.create(story=story, author=Author.objects.create(name="Bench Author"))
     story.email_newsletter = newsletter
     story.save_revision().publish()  # creates the Email; its queued task is never run here
-    return {"fill_seconds": round(time.perf_counter() - started, 2)}
+    return {"fill_seconds": round(time.perf_counter() - started, 2), "message_bytes": message_bytes()}
+
+
+def message_bytes() -> int:
+    """The size of one recipient's message, rendered as the send will render it (for the reference)."""
+    from byline.newsletters import mail, rendering, services
+    from byline.newsletters.models import Email
+
+    email = Email.objects.get()
+    story = email.story.specific
+    rendered = rendering.render(
+        story, email.newsletter, services.publication_for(story), subject=email.subject
+    )
+    email.html, email.text, email.marker = rendered.html, rendered.text, rendered.marker
+    factory, _ = services.factory_for(email)
+    return len(factory.build(mail.Person(member_uuid="0" * 32, address="x@bench.example", name="Reader 1")))
 
 
 def phase_send() -> dict:
@@ -115,21 +132,17 @@ def phase_send() -> dict:
     started = time.perf_counter()
     services.start(email)
     snapshot = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     sent = services.deliver(email)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     services.finish_if_done(email)
-    factory, _ = services.factory_for(email)
-    from byline.newsletters import mail
-
-    sample = factory.build(mail.Person(member_uuid="0" * 32, address="x@bench.example", name="Reader 1"))
     return {
         "snapshot_seconds": round(snapshot, 3),
         "recipients": email.recipient_count,
         "sent": sent,
         "send_seconds": round(elapsed, 2),
         "messages_per_second": round(sent / elapsed, 1),
-        "message_bytes": len(sample),
+        "cpu_ms_per_message": round(1000 * cpu / max(sent, 1), 3),
         "self_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
@@ -144,18 +157,25 @@ def phase_reference(port: int, count: int, connections: int, size: int) -> dict:
             for n in range(share):
                 smtp.sendmail("desk@bench.example", [f"reader{n}@bench.example"], message)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     threads = [threading.Thread(target=loop, args=(share,)) for share in shares]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     return {
         "sent": count,
         "send_seconds": round(elapsed, 2),
         "messages_per_second": round(count / elapsed, 1),
+        "cpu_ms_per_message": round(1000 * cpu / count, 3),
     }
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process so far, all threads: steadier than wall time on a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # The run ------------------------------------------------------------------------------------------------
@@ -167,8 +187,16 @@ def measure(size: int, template: Path, port: int, connections: int) -> dict:
         shutil.copy(template / "byline.sqlite3", folder / "byline.sqlite3")
         env = env_for(folder, port, connections)
         fill = child("fill", env, size)
+        # The reference runs just before and just after the send and counts as their mean, so a change
+        # in the machine's load during the run shifts both sides alike.
+        before = child("reference", env, port, size, connections, fill["message_bytes"])
         send = child("send", env)
-        reference = child("reference", env, port, size, connections, send["message_bytes"])
+        after = child("reference", env, port, size, connections, fill["message_bytes"])
+        reference = {
+            key: round((before[key] + after[key]) / 2, 3)
+            for key in ("messages_per_second", "cpu_ms_per_message")
+        }
+        reference["runs_messages_per_second"] = [before["messages_per_second"], after["messages_per_second"]]
         return {"members": size, "fill": fill, "send": send, "reference": reference}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -211,20 +239,28 @@ def main() -> None:
         shutil.rmtree(template, ignore_errors=True)
 
     figures = {"connections": options.connections}
-    print(f"{'members':>8} {'snapshot s':>10} {'msg/s':>8} {'reference':>10} {'ratio':>6} {'peak MB':>8}")
+    print(
+        f"{'members':>8} {'snapshot s':>10} {'msg/s':>8} {'reference':>10} {'ratio':>6}"
+        f" {'cpu ms/msg':>10} {'ref cpu':>8} {'peak MB':>8}"
+    )
     for result in results:
         send, reference = result["send"], result["reference"]
         ratio = send["messages_per_second"] / reference["messages_per_second"]
         print(
             f"{result['members']:>8} {send['snapshot_seconds']:>10} {send['messages_per_second']:>8}"
-            f" {reference['messages_per_second']:>10} {ratio:>6.2f} {send['peak_mb']:>8}"
+            f" {reference['messages_per_second']:>10} {ratio:>6.2f} {send['cpu_ms_per_message']:>10}"
+            f" {reference['cpu_ms_per_message']:>8} {send['peak_mb']:>8}"
         )
         figures[str(result["members"])] = {
             "snapshot_seconds": send["snapshot_seconds"],
             "send_seconds": send["send_seconds"],
             "messages_per_second": send["messages_per_second"],
             "reference_messages_per_second": reference["messages_per_second"],
+            "reference_runs_messages_per_second": reference["runs_messages_per_second"],
             "ratio_to_reference": round(ratio, 3),
+            "cpu_ms_per_message": send["cpu_ms_per_message"],
+            "reference_cpu_ms_per_message": reference["cpu_ms_per_message"],
+            "message_bytes": result["fill"]["message_bytes"],
             "sender_peak_mb": send["peak_mb"],
             "delivered": send["sent"],
         }

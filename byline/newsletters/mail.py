@@ -14,6 +14,7 @@ import ssl
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, formatdate
+from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage, get_connection
 
-from byline.newsletters.rendering import Personaliser, greeting_name
+from byline.newsletters.rendering import FIELDS, Personaliser, greeting_name
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 PLAIN_PART_HEADERS = (
@@ -49,6 +50,52 @@ def _qp(text: str) -> bytes:
     return encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
+def _qp_run(text: str) -> bytes:
+    """`text` quoted-printable and ending in a soft line break ("=" CRLF, which decodes to nothing), so
+    runs encoded separately join into one valid body: the fixed parts are encoded once per send."""
+    if not text:
+        return b""
+    *lines, last = _qp(text).split(b"\r\n")
+    # binascii can leave a line at 77 characters (an escaped trailing tab); the last line needs room
+    # for its "=".
+    return b"".join(_wrap(line, 76) + b"\r\n" for line in lines) + _wrap(last, 75) + b"=\r\n"
+
+
+def _wrap(line: bytes, width: int) -> bytes:
+    """`line` cut by soft line breaks into pieces of at most `width` characters, never inside "=XX"."""
+    pieces = []
+    while len(line) > width:
+        cut = width - 1  # room for the "="
+        while b"=" in line[cut - 2 : cut]:
+            cut -= 1
+        pieces.append(line[:cut] + b"=")
+        line = line[cut:]
+    pieces.append(line)
+    return b"\r\n".join(pieces)
+
+
+class EncodedBody:
+    """A rendered body's fixed pieces quoted-printable encoded once; `fill` encodes only the personal
+    values and joins (the pieces alternate: fixed text, field name, fixed text, …)."""
+
+    def __init__(self, personaliser: Personaliser):
+        self.html = personaliser.html
+        self.pieces = [
+            _qp_run(piece) if index % 2 == 0 else piece for index, piece in enumerate(personaliser.pieces)
+        ]
+
+    def fill(self, values: dict) -> bytes:
+        encoded = {}
+        pieces = self.pieces.copy()
+        for index in range(1, len(pieces), 2):
+            field = pieces[index]
+            if field not in encoded:
+                value = values[field]
+                encoded[field] = _qp_run(escape(value) if self.html else value)
+            pieces[index] = encoded[field]
+        return b"".join(pieces)
+
+
 @dataclass
 class Person:
     """What one recipient's message needs to know about them."""
@@ -66,21 +113,30 @@ class MessageFactory:
         self.sender_email = sender_email
         self.unsubscribe_url = unsubscribe_url  # (member_uuid) -> absolute one-click URL
         self.domain = sender_email.rpartition("@")[2] or "localhost"
-        self.html = Personaliser(email.html, email.marker, html=True)
-        self.text = Personaliser(email.text, email.marker, html=False)
+        self.personalisers = (
+            Personaliser(email.text, email.marker, html=False),
+            Personaliser(email.html, email.marker, html=True),
+        )
+        self.text, self.html = (EncodedBody(personaliser) for personaliser in self.personalisers)
+        self.from_header = _address(sender_name, sender_email)
+        self.reply_to = reply_to
         # "=_" can never occur in quoted-printable text, so this boundary cannot collide with a body.
         self.boundary = "=_byline_" + secrets.token_hex(12)
         newsletter = email.newsletter
         mailto = reply_to or sender_email
         self.mailto = f"mailto:{mailto}?subject={quote('Unsubscribe from ' + newsletter.name)}"
+        # The list headers every copy carries (the personal List-Unsubscribe is added per recipient).
+        self.list_headers = {
+            "List-Id": f"{_header(newsletter.name)} <{newsletter.slug}.{self.domain}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Precedence": "bulk",
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "OOF, AutoReply",
+        }
         lines = [
-            f"From: {_address(sender_name, sender_email)}",
+            f"From: {self.from_header}",
             f"Subject: {_header(email.subject)}",
-            f"List-Id: {_header(newsletter.name)} <{newsletter.slug}.{self.domain}>",
-            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
-            "Precedence: bulk",
-            "Auto-Submitted: auto-generated",
-            "X-Auto-Response-Suppress: OOF, AutoReply",
+            *(f"{name}: {value}" for name, value in self.list_headers.items()),
             "MIME-Version: 1.0",
             f'Content-Type: multipart/alternative; boundary="{self.boundary}"',
         ]
@@ -93,13 +149,22 @@ class MessageFactory:
         # The same for every attempt at one member, so a receiving server can drop a duplicate.
         return f"<{self.email.uuid.hex}.{member_uuid.replace('-', '')}@{self.domain}>"
 
+    def values_for(self, person: Person) -> dict:
+        return {
+            "name": greeting_name(person.name),
+            "unsubscribe_url": self.unsubscribe_url(person.member_uuid),
+        }
+
+    def list_unsubscribe(self, unsubscribe_url: str) -> str:
+        return f"<{unsubscribe_url}>, <{self.mailto}>"
+
     def build(self, person: Person) -> bytes:
         raw = self._assemble(person)
         return self.signer.sign(raw) if self.signer else raw
 
     def _assemble(self, person: Person) -> bytes:
-        unsubscribe = self.unsubscribe_url(person.member_uuid)
-        values = {"name": greeting_name(person.name), "unsubscribe_url": unsubscribe}
+        values = self.values_for(person)
+        unsubscribe = values["unsubscribe_url"]
         head = (
             f"{self.fixed_headers}\r\n"
             f"To: {_address(person.name, person.address)}\r\n"
@@ -114,11 +179,11 @@ class MessageFactory:
                 head,
                 part,
                 PLAIN_PART_HEADERS,
-                _qp(self.text.fill(values)),
+                self.text.fill(values),
                 b"\r\n",
                 part,
                 HTML_PART_HEADERS,
-                _qp(self.html.fill(values)),
+                self.html.fill(values),
                 f"\r\n--{self.boundary}--\r\n".encode(),
             ]
         )
@@ -165,6 +230,7 @@ class Outcome:
     reply: str
     permanent: bool = False  # a failure that retrying will not fix
     uncertain: bool = False  # the connection broke after the message was handed over
+    rejected: bool = False  # a provider refused the whole request (for a batch: try one by one)
 
 
 class SMTPConnection:
@@ -224,6 +290,114 @@ class SMTPConnection:
         return Outcome(sent=False, reply=text, permanent=500 <= code < 600)
 
 
+class ESPConnection:
+    """A django-anymail backend (Mailgun, Postmark, SES, …): the provider builds and signs the messages.
+
+    `send_batch` sends a chunk in one API call with each recipient's details as merge data where the
+    provider substitutes them into inline content (`MERGE_FIELDS`), else one call per recipient with the
+    content filled in here. Every recipient's outcome is returned, in order. What an error means:
+    - the provider answered with an error status: nobody was sent to. 429 and 5xx are temporary; any
+      other 4xx rejects the request (for a batch, often one bad address), so a batch is then tried
+      one recipient at a time and only the rejected ones fail;
+    - no answer (timeout, dropped connection) or an unreadable one: the call may have been accepted,
+      so every recipient of it is retried and flagged uncertain.
+    """
+
+    # How each provider writes a per-recipient field in inline content; `{}` is the field's name.
+    MERGE_FIELDS = {"anymail.backends.mailgun.EmailBackend": "%recipient.{}%"}
+
+    def __init__(self):
+        self.connection = get_connection(fail_silently=False)
+        self.merge_field = self.MERGE_FIELDS.get(settings.EMAIL_BACKEND)
+
+    def open(self):
+        self.connection.open()
+
+    def close(self):
+        self.connection.close()
+
+    def send_batch(self, factory: MessageFactory, people: list[Person]) -> list[Outcome]:
+        if self.merge_field:
+            outcomes = self._call(self._merged(factory, people), people)
+            if len(people) > 1 and any(outcome.rejected for outcome in outcomes):
+                return [self._call(self._single(factory, person), [person])[0] for person in people]
+            return outcomes
+        return [self._call(self._single(factory, person), [person])[0] for person in people]
+
+    def _message(self, factory: MessageFactory, to: list[str], text: str, html: str, headers: dict):
+        from anymail.message import AnymailMessage
+
+        reply_to = [factory.reply_to] if factory.reply_to else None
+        message = AnymailMessage(
+            subject=factory.email.subject, body=text, from_email=factory.from_header, to=to,
+            reply_to=reply_to, headers={**factory.list_headers, **headers},
+        )  # fmt: skip
+        message.attach_alternative(html, "text/html")
+        return message
+
+    def _merged(self, factory: MessageFactory, people: list[Person]):
+        """One message for the batch: the provider fills each recipient's fields (`*_html` escaped)."""
+        text, html = factory.personalisers
+        field = self.merge_field.format
+        message = self._message(
+            factory,
+            [_address(person.name, person.address) for person in people],
+            text.fill({name: field(name) for name in FIELDS}),
+            html.fill({name: field(name + "_html") for name in FIELDS}),
+            {},
+        )
+        message.merge_global_data = {}
+        message.merge_data, message.merge_headers = {}, {}
+        for person in people:
+            values = factory.values_for(person)
+            message.merge_data[person.address] = {
+                **values, **{name + "_html": escape(value) for name, value in values.items()},
+            }  # fmt: skip
+            message.merge_headers[person.address] = {
+                "List-Unsubscribe": factory.list_unsubscribe(values["unsubscribe_url"])
+            }
+        return message
+
+    def _single(self, factory: MessageFactory, person: Person):
+        values = factory.values_for(person)
+        text, html = (personaliser.fill(values) for personaliser in factory.personalisers)
+        headers = {"List-Unsubscribe": factory.list_unsubscribe(values["unsubscribe_url"])}
+        return self._message(factory, [_address(person.name, person.address)], text, html, headers)
+
+    def _call(self, message, people: list[Person]) -> list[Outcome]:
+        from anymail.exceptions import AnymailError, AnymailRecipientsRefused
+
+        try:
+            self.connection.send_messages([message])
+        except AnymailRecipientsRefused:
+            pass  # every recipient was refused: their statuses say so, below
+        except AnymailError as error:
+            return [_failure(error)] * len(people)
+        except Exception as error:  # a configuration error, say: retried, and shown in the status view
+            return [Outcome(sent=False, reply=f"Not sent: {error}"[:500])] * len(people)
+        statuses = message.anymail_status.recipients
+        return [_outcome(statuses.get(person.address)) for person in people]
+
+
+def _outcome(status) -> Outcome:
+    if status is None:  # the provider did not mention this recipient: it may or may not have it
+        return Outcome(sent=False, reply="The provider did not report this recipient.", uncertain=True)
+    reply = f"{status.status} {status.message_id or ''}".strip()[:500]
+    if status.status in ("rejected", "invalid", "failed"):
+        return Outcome(sent=False, reply=reply, permanent=True)
+    return Outcome(sent=True, reply=reply)
+
+
+def _failure(error) -> Outcome:
+    code = getattr(error, "status_code", None)
+    reply = " ".join(str(error).split())[:500]
+    if code is None or 200 <= code < 300:  # no answer, or an unreadable one: it may have gone
+        return Outcome(sent=False, reply=f"No clear answer from the provider: {reply}"[:500], uncertain=True)
+    if code == 429 or code >= 500:
+        return Outcome(sent=False, reply=f"{code} {reply}"[:500])
+    return Outcome(sent=False, reply=f"{code} {reply}"[:500], permanent=True, rejected=True)
+
+
 class _RawMessage(EmailMessage):
     """A ready-made message for Django's other backends (console, locmem, file)."""
 
@@ -259,4 +433,6 @@ class DjangoConnection:
 def new_connection():
     if settings.EMAIL_BACKEND == SMTP_BACKEND:
         return SMTPConnection()
+    if settings.EMAIL_BACKEND.startswith("anymail."):
+        return ESPConnection()
     return DjangoConnection()

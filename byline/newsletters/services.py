@@ -215,7 +215,9 @@ def claim(email: Email, token: str, size: int) -> list[Claimed]:
             member_id=OuterRef("member_id"), newsletter_id=email.newsletter_id
         )
         rows = list(
-            Recipient.objects.filter(claim_token=token, state=Recipient.CLAIMED)
+            # By primary key: claim_token has no index, and scanning a 100k-row ledger per chunk would
+            # make a send quadratic.
+            Recipient.objects.filter(pk__in=ids, claim_token=token, state=Recipient.CLAIMED)
             .annotate(subscribed=Exists(subscribed))
             .values("pk", "member_id", "member__uuid", "member__email", "member__name",
                     "member__email_disabled", "subscribed")
@@ -267,6 +269,21 @@ MARK_IN_FLIGHT = (
     "UPDATE {table} SET state = 'in_flight', claimed_at = %s"
     " WHERE id = %s AND claim_token = %s AND state = 'claimed'"
 )
+# The write between two messages on one connection, as one statement (one commit): the message just
+# accepted becomes sent, the next one in flight. SET reads the rows as they were, so `state` tells which
+# of the two rows a CASE is looking at.
+SENT_AND_NEXT = (
+    "UPDATE {table} SET"
+    " state = CASE WHEN state = 'in_flight' THEN 'sent' ELSE 'in_flight' END,"
+    " sent_at = CASE WHEN state = 'in_flight' THEN %s ELSE sent_at END,"
+    " reply = CASE WHEN state = 'in_flight' THEN %s ELSE reply END,"
+    " address = CASE WHEN state = 'in_flight' THEN %s ELSE address END,"
+    " claimed_at = CASE WHEN state = 'claimed' THEN %s ELSE claimed_at END,"
+    " claim_token = CASE WHEN state = 'in_flight' THEN '' ELSE claim_token END"
+    " WHERE claim_token = %s AND ((id = %s AND state = 'in_flight') OR (id = %s AND state = 'claimed'))"
+    " RETURNING id"
+)
+NO_ROW = -1
 MARK_SENT = (
     "UPDATE {table} SET state = 'sent', sent_at = %s, reply = %s, address = %s, claim_token = ''"
     " WHERE id = %s AND claim_token = %s AND state = 'in_flight'"
@@ -280,10 +297,43 @@ def mark_in_flight(pk: int, token: str) -> bool:
         return cursor.rowcount == 1
 
 
+def sent_and_next(token: str, sent: tuple | None, next_pk: int | None) -> bool:
+    """Record `sent` = (pk, reply, address) and mark `next_pk` in flight in one statement; returns
+    whether `next_pk` is still this worker's (False too when there is no next row)."""
+    now = _now_param()
+    sent_pk, reply, address = sent or (NO_ROW, "", "")
+    target = NO_ROW if next_pk is None else next_pk
+    with connection.cursor() as cursor:
+        cursor.execute(_hot_sql(SENT_AND_NEXT), [now, reply, address, now, token, sent_pk, target])
+        return any(row[0] == target for row in cursor.fetchall())
+
+
+def mark_batch_in_flight(token: str, pks: list[int]) -> set[int]:
+    """Mark a provider batch in flight in one statement; returns the rows still this worker's."""
+    if not pks:
+        return set()
+    sql = MARK_IN_FLIGHT.replace("id = %s", "id IN ({})".format(", ".join(["%s"] * len(pks))))
+    with connection.cursor() as cursor:
+        cursor.execute(_hot_sql(sql) + " RETURNING id", [_now_param(), *pks, token])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def record_batch(token: str, results: list[tuple[int, mail.Outcome, str]]) -> None:
+    """Record a provider batch's outcomes in one transaction: the sent rows in one executemany."""
+    now = _now_param()
+    with transaction.atomic():
+        sent = [(now, outcome.reply, address, pk, token) for pk, outcome, address in results if outcome.sent]
+        if sent:
+            with connection.cursor() as cursor:
+                cursor.executemany(_hot_sql(MARK_SENT), sent)
+        for pk, outcome, address in results:
+            if not outcome.sent:
+                record(pk, token, outcome, address)
+
+
 def record(pk: int, token: str, outcome: mail.Outcome, address: str) -> None:
     if outcome.sent:
-        with connection.cursor() as cursor:
-            cursor.execute(_hot_sql(MARK_SENT), [_now_param(), outcome.reply, address, pk, token])
+        sent_and_next(token, (pk, outcome.reply, address), None)
         return
     row = Recipient.objects.filter(pk=pk, claim_token=token, state=Recipient.IN_FLIGHT)
     now = timezone.now()
@@ -317,40 +367,67 @@ class Sender:
 
     def run(self) -> None:
         transport = mail.new_connection()
-        size = _setting("NEWSLETTER_CHUNK_SIZE", 50)
+        batches = isinstance(transport, mail.ESPConnection)
+        size = _setting("NEWSLETTER_ESP_BATCH_SIZE" if batches else "NEWSLETTER_CHUNK_SIZE", 200)
         try:
             while not self.stop.is_set():
                 recover_stale(self.email.pk)
                 chunk = claim(self.email, self.token, size)
                 if not chunk:
                     return
-                self._send_chunk(chunk, transport)
+                if batches:
+                    self._send_batch(chunk, transport)
+                else:
+                    self._send_chunk(chunk, transport)
         finally:
             transport.close()
 
+    def _send_batch(self, chunk: list[Claimed], transport: mail.ESPConnection) -> None:
+        # A provider's batch is one API call, so the whole chunk is in flight (committed) before it
+        # and recorded after it: a crash in between leaves one batch uncertain, not one message.
+        mine = mark_batch_in_flight(self.token, [item.pk for item in chunk])
+        batch = [item for item in chunk if item.pk in mine]
+        if not batch:
+            return
+        outcomes = transport.send_batch(self.factory, [item.person for item in batch])
+        record_batch(
+            self.token,
+            [(item.pk, outcome, item.person.address) for item, outcome in zip(batch, outcomes, strict=True)],
+        )
+        self.sent += sum(outcome.sent for outcome in outcomes)
+
     def _send_chunk(self, chunk: list[Claimed], transport) -> None:
-        # Each message's result is written in the same transaction that marks the next one in flight:
-        # one commit per message, and still never more than one row per connection in flight.
-        done = None
+        # Each message's result is written by the statement that marks the next one in flight: one
+        # commit per message, and never more than one row per connection whose fate a crash could hide.
+        # (Marking a whole chunk in flight at once would save commits but turn a crash's one uncertain
+        # row per connection into a chunk's worth.)
+        done = None  # the last message handed over, not yet recorded: (pk, outcome, address)
         try:
             for position, item in enumerate(chunk):
                 if self.stop.is_set():
                     release(self.token, [rest.pk for rest in chunk[position:]])
                     return
-                with transaction.atomic():
-                    if done is not None:
-                        record(*done)
-                        done = None
-                    mine = mark_in_flight(item.pk, self.token)
+                mine = self._record_and_mark(done, item.pk)
+                done = None
                 if not mine:
                     continue  # taken back after a lease ran out: someone else has it now
                 raw = self.factory.build(item.person)
                 outcome = transport.send(self.sender_address, item.person.address, raw)
-                done = (item.pk, self.token, outcome, item.person.address)
+                done = (item.pk, outcome, item.person.address)
                 self.sent += outcome.sent
         finally:
             if done is not None:
-                record(*done)
+                self._record_and_mark(done, None)
+
+    def _record_and_mark(self, done: tuple | None, next_pk: int | None) -> bool:
+        """Record the last message's outcome and mark `next_pk` in flight, atomically."""
+        if done is None or done[1].sent:
+            sent = (done[0], done[1].reply, done[2]) if done else None
+            return sent_and_next(self.token, sent, next_pk)
+        with transaction.atomic():  # a failure: the rare path, through the ORM
+            pk, outcome, address = done
+            record(pk, self.token, outcome, address)
+            return next_pk is not None and mark_in_flight(next_pk, self.token)
 
 
 def factory_for(email: Email) -> tuple[mail.MessageFactory, str]:
@@ -464,6 +541,8 @@ def send_test(story, newsletter: Newsletter, address: str) -> mail.Outcome:
     transport = mail.new_connection()
     try:
         person = mail.Person(member_uuid=uuid.uuid4().hex, address=address, name="")
+        if isinstance(transport, mail.ESPConnection):
+            return transport.send_batch(factory, [person])[0]
         return transport.send(sender, address, factory.build(person))
     finally:
         transport.close()
