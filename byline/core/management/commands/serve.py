@@ -36,6 +36,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from byline.core.management.commands.worker import task_worker_command
 from byline.core.worker import DEFAULT_INTERVAL, SchedulerThread
 
 WSGI_APPLICATION = "byline.wsgi:application"
@@ -84,16 +85,6 @@ def web_command(host: str, port: int, workers: int, threads: int) -> list[str]:
         "--workers-kill-timeout", str(WEB_WORKER_KILL_SECONDS),
         # Static files are served by whitenoise inside Django: no granian static mount.
         WSGI_APPLICATION,
-    ]  # fmt: skip
-
-
-def worker_command(verbosity: int = 1) -> list[str]:
-    return [
-        sys.executable, "-m", "byline.manage", "db_worker",
-        "--queue-name", "*",
-        # The autoreloader would add a process of its own between us and the worker.
-        "--no-reload",
-        "--verbosity", str(verbosity),
     ]  # fmt: skip
 
 
@@ -387,14 +378,13 @@ class Command(BaseCommand):
             notes.append(f"web: granian on {host}:{port}, {workers} worker(s) × {threads} threads")
         scheduler = None
         if background:
-            if self._tasks_use_database():
-                children.append(Child("background worker (db_worker)", worker_command(options["verbosity"])))
-                notes.append("tasks: db_worker, all queues")
+            task_worker = task_worker_command(options["verbosity"])
+            if task_worker:
+                name, argv = task_worker
+                children.append(Child(f"background worker ({name})", argv))
+                notes.append(f"tasks: {name}, all queues")
             else:
-                notes.append(
-                    f"tasks: {settings.TASKS['default']['BACKEND']} is not the database backend, so no "
-                    "db_worker here (run that backend's own worker if it needs one)"
-                )
+                notes.append(f"tasks: {settings.TASKS['default']['BACKEND']} runs them as they are queued")
             scheduler = SchedulerThread(interval)
             notes.append(f"scheduled publishing: every {interval:g} s")
 
@@ -419,10 +409,3 @@ class Command(BaseCommand):
             say=lambda message: self.stderr.write(message),
         ).run()
         self.stdout.write("Byline stopped.")
-
-    @staticmethod
-    def _tasks_use_database() -> bool:
-        from django_tasks import task_backends
-        from django_tasks_db.backend import DatabaseBackend
-
-        return isinstance(task_backends["default"], DatabaseBackend)
