@@ -40,6 +40,15 @@ def django_db_setup(django_db_setup):
     yield
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: what one test's requests cached (site settings, for
+    one) must not outlive the rows its rollback removed."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_image(db):
     def make(title="Test image", width=1600, height=900, colour=(40, 90, 160)):

@@ -39,6 +39,7 @@ if env_bool("BYLINE_BEHIND_PROXY", False):
 BYLINE_TRUSTED_PROXIES = env_int("BYLINE_TRUSTED_PROXIES", 0, minimum=0)
 
 INSTALLED_APPS = [
+    "byline.pagecache",
     "byline.core",
     "byline.stories",
     "byline.related",
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "byline.pagecache.middleware.PageCacheMiddleware",
     "byline.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,9 +133,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis, when set, carries the cache (shared by every web process) and the task queue (RQ).
 REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that stops answering must fail a request (and /healthz) in seconds, not hang it.
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -142,7 +152,16 @@ else:
         }
     }
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Background tasks: the database queue on one box; RQ on Redis when REDIS_URL is set, so any number of
+# `byline worker` processes on any number of machines share one queue.
+if REDIS_URL:
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    # No time limit, as with the database queue: a newsletter send to a large list runs for hours, and
+    # RQ's default (180 s) would kill it mid-send.
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 EMAIL_URL = env_url("EMAIL_URL", "", schemes=("smtp", "smtps"))
 if EMAIL_URL:
@@ -158,8 +177,56 @@ STATICFILES_DIRS = ([_theme / "static"] if _theme and (_theme / "static").is_dir
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# Uploaded media (images, documents): files in the data folder, or an S3-compatible bucket when
+# MEDIA_S3_BUCKET is set (several web boxes then see the same files).
+MEDIA_S3_BUCKET = env_str("MEDIA_S3_BUCKET")
+_s3_settings = {
+    name: env_str(name)
+    for name in (
+        "MEDIA_S3_ENDPOINT_URL",
+        "MEDIA_S3_REGION",
+        "MEDIA_S3_ACCESS_KEY_ID",
+        "MEDIA_S3_SECRET_ACCESS_KEY",
+        "MEDIA_S3_CUSTOM_DOMAIN",
+    )
+}
+if not MEDIA_S3_BUCKET and any(_s3_settings.values()):
+    _given = ", ".join(name for name, value in _s3_settings.items() if value)
+    raise ImproperlyConfigured(f"MEDIA_S3_BUCKET must be set too when {_given} is set")
+if MEDIA_S3_BUCKET:
+    # Keys come as a pair; neither means boto3 finds credentials itself (an instance role, ~/.aws).
+    if bool(_s3_settings["MEDIA_S3_ACCESS_KEY_ID"]) != bool(_s3_settings["MEDIA_S3_SECRET_ACCESS_KEY"]):
+        raise ImproperlyConfigured(
+            "MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY must be set together (or neither, "
+            "to use the machine's own AWS credentials)"
+        )
+    _s3_domain = _s3_settings["MEDIA_S3_CUSTOM_DOMAIN"]
+    if "/" in _s3_domain or ":" in _s3_domain:
+        raise ImproperlyConfigured(
+            f"MEDIA_S3_CUSTOM_DOMAIN must be a host name such as media.example.com, not {_s3_domain!r}"
+        )
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env_url("MEDIA_S3_ENDPOINT_URL") or None,
+            "region_name": _s3_settings["MEDIA_S3_REGION"] or None,
+            "access_key": _s3_settings["MEDIA_S3_ACCESS_KEY_ID"] or None,
+            "secret_key": _s3_settings["MEDIA_S3_SECRET_ACCESS_KEY"] or None,
+            "custom_domain": _s3_domain or None,
+            # Public pages are cached and emailed: image URLs must not expire, so they are plain URLs
+            # (the bucket, or the CDN in front of it, serves media publicly).
+            "querystring_auth": False,
+            # Never replace an existing file that a published story may still point at.
+            "file_overwrite": False,
+        },
+    }
+    if _s3_domain:
+        MEDIA_URL = f"https://{_s3_domain}/"
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -180,6 +247,8 @@ _https = _site.scheme == "https"
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SECURE_SSL_REDIRECT = _https and env_bool("BYLINE_SSL_REDIRECT", True)
+# Load balancers probe /healthz over plain HTTP on the private network: answer them, do not redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("BYLINE_HSTS_SECONDS", 31536000 if _https else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BYLINE_HSTS_INCLUDE_SUBDOMAINS", _https)
 # Preloading is hard to undo, so it is an explicit opt-in; its deploy-check nag is silenced meanwhile.
@@ -233,10 +302,13 @@ SERVE_MEDIA = env_bool("BYLINE_SERVE_MEDIA", True)
 # Newsletters: kept-alive SMTP sessions per sending worker, recipients claimed at a time, seconds before
 # a crashed worker's claims are taken back, and how temporary failures are retried (doubling each time).
 NEWSLETTER_CONNECTIONS = env_int("NEWSLETTER_CONNECTIONS", 2, minimum=1)
-NEWSLETTER_CHUNK_SIZE = env_int("NEWSLETTER_CHUNK_SIZE", 50, minimum=1)
+NEWSLETTER_CHUNK_SIZE = env_int("NEWSLETTER_CHUNK_SIZE", 200, minimum=1)
 NEWSLETTER_LEASE_SECONDS = env_int("NEWSLETTER_LEASE_SECONDS", 300, minimum=1)
 NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 5, minimum=1)
 NEWSLETTER_RETRY_SECONDS = env_int("NEWSLETTER_RETRY_SECONDS", 60, minimum=0)
+# Recipients per API call when EMAIL_BACKEND is a django-anymail provider with batch sending (Mailgun
+# takes up to 1,000); a crash mid-call leaves one such batch uncertain.
+NEWSLETTER_ESP_BATCH_SIZE = env_int("NEWSLETTER_ESP_BATCH_SIZE", 500, minimum=1)
 
 # Webhooks out: attempts per event, seconds before the first retry (then doubling), seconds to wait for
 # an answer, and whether targets on loopback, private or link-local addresses are allowed (off: SSRF).
@@ -256,3 +328,22 @@ NEWSLETTER_PER_DAY = env_int("NEWSLETTER_PER_DAY", 0, minimum=0)
 # only when this basic-auth secret ("user:password") is set; bounces and complaints switch off the
 # member's email.
 ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "")}
+
+# The anonymous page cache (byline/pagecache/README.md): on by default. Pages live this many seconds
+# at most (purges make them stale sooner); a CDN may keep them s-maxage seconds. With a folder set,
+# anonymous HTML pages are also written there as files for nginx to serve (deploy/nginx.conf).
+PAGECACHE_ENABLED = env_bool("BYLINE_PAGE_CACHE", True)
+PAGECACHE_SECONDS = env_int("BYLINE_PAGE_CACHE_SECONDS", 3600, minimum=1)
+PAGECACHE_CDN_SECONDS = env_int("BYLINE_CDN_MAX_AGE", 60, minimum=0)
+PAGECACHE_STATIC_DIR = env_str("BYLINE_STATIC_PAGES_DIR", "")
+PAGECACHE_CACHE_ALIAS = "pages"
+CACHES["pages"] = (
+    {**CACHES["default"], "KEY_PREFIX": "pages"}
+    if REDIS_URL
+    else {
+        # Shared by every web process on the box (a purge must reach them all), unlike local memory.
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "pages"),
+        "OPTIONS": {"MAX_ENTRIES": env_int("BYLINE_PAGE_CACHE_ENTRIES", 20000, minimum=100)},
+    }
+)

@@ -6,12 +6,13 @@ comes back. Every request parameter is checked against a whitelist; a bad one is
 names it.
 """
 
+import hashlib
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from byline.api import serializers
@@ -27,6 +28,7 @@ from byline.stories.models import (
     StoryTag,
     Tag,
     byline_prefetches,
+    cached_count,
     load_bodies,
 )
 
@@ -246,9 +248,14 @@ def _wants_body(params: Params) -> bool:
     return bool(shown) and (not params.fields or bool(params.fields & shown))
 
 
-def _post_count(relation: str):
-    published = Q(**{f"{relation}__story__in": _published_story_ids()})
-    return Coalesce(Count(relation, filter=published, distinct=True), 0)
+def _post_count(link_model, field: str):
+    """count.posts as a subquery per tag (author): the database counts the links of the rows it
+    returns, through the (tag, story) index, rather than grouping every link of the archive
+    before the LIMIT (it still counts every row when asked to order or filter by it)."""
+    # Joined, not `story__in=<published ids>`: that would read every published story per query.
+    links = link_model.objects.filter(**{field: OuterRef("pk")}, story__live=True, story__email_only=False)
+    counted = links.order_by().values(field).annotate(posts=Count("story_id", distinct=True)).values("posts")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 class Tags(Resource):
@@ -260,7 +267,7 @@ class Tags(Resource):
 
     def annotate(self, queryset, names):
         if names & {"count.posts"}:
-            queryset = queryset.annotate(post_count=_post_count("story_links"))
+            queryset = queryset.annotate(post_count=_post_count(StoryTag, "tag"))
         return queryset
 
 
@@ -270,7 +277,7 @@ class Authors(Resource):
 
     def annotate(self, queryset, names):
         if names & {"count.posts"}:
-            queryset = queryset.annotate(post_count=_post_count("story_links"))
+            queryset = queryset.annotate(post_count=_post_count(StoryAuthor, "author"))
         return queryset
 
 
@@ -362,7 +369,7 @@ def browse(resource: Resource, params: Params) -> tuple[list, dict]:
     if not any(path.lstrip("-") == "pk" for path in ordering):
         ordering.append("-pk")
     queryset = queryset.order_by(*ordering)
-    total = queryset.count()
+    total = _count(resource, queryset)
     if params.limit is None:
         objects = list(queryset) if total else []
         pagination = {"page": 1, "limit": "all", "pages": 1, "total": total, "next": None, "prev": None}
@@ -380,6 +387,16 @@ def browse(resource: Resource, params: Params) -> tuple[list, dict]:
         }
     resource.prepare(objects, params)
     return objects, {"pagination": pagination}
+
+
+def _count(resource: Resource, queryset) -> int:
+    """The pagination total. For stories, pages, tags and authors it comes from the listing cache
+    (byline.stories.models.cached_count: forgotten on any change to them), keyed by the query
+    itself, so a browse costs no COUNT over the whole archive; other resources are small."""
+    if resource.name not in {"posts", "pages", "tags", "authors"}:
+        return queryset.count()
+    query = hashlib.sha256(str(queryset.query).encode()).hexdigest()
+    return cached_count(queryset, f"api:{resource.name}:{query}")
 
 
 def read(resource: Resource, params: Params, *, id: str | None = None, slug: str | None = None):

@@ -9,11 +9,13 @@ from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
+from byline.core.models import CachedSiteSettingMixin
+
 EDIT_WINDOW = timedelta(hours=24)
 
 
 @register_setting(icon="comment")
-class CommentSettings(BaseSiteSetting):
+class CommentSettings(CachedSiteSettingMixin, BaseSiteSetting):
     """Site-wide comment rules and spam controls (the per-story switch is StoryPage.comments)."""
 
     OFF = "off"
@@ -55,6 +57,11 @@ class CommentSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "comment settings"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # The story page reads these from the cache (see CachedSiteSettingMixin).
+        CommentSettings.forget_cached([self.site_id])
 
     @property
     def blocked_word_list(self) -> list[str]:

@@ -342,6 +342,18 @@ def top_level(story, order: str = "oldest"):
     )
 
 
+def thread_counts(story) -> tuple[int, int]:
+    """(top-level threads as top_level() counts them, published comments) in one query."""
+    shown_at_top = Q(parent=None) & (
+        Q(status=Comment.PUBLISHED)
+        | (Q(status__in=[Comment.HIDDEN, Comment.DELETED]) & Exists(_published_replies()))
+    )
+    found = Comment.objects.filter(story=story).aggregate(
+        top=Count("id", filter=shown_at_top), total=Count("id", filter=Q(status=Comment.PUBLISHED))
+    )
+    return found["top"], found["total"]
+
+
 def replies_of(parents, limit: int | None = REPLIES_PREVIEW) -> dict[int, list[Comment]]:
     """The first `limit` published replies of each parent, oldest first, in one query."""
     ids = [parent.pk for parent in parents]
@@ -382,10 +394,11 @@ def thread(story, *, order: str = "oldest", page: int = 1, per_page: int = PER_P
     order = order if order in ORDERS else "oldest"
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     queryset = top_level(story, order)
-    top_count = queryset.count()
+    top_count, total = thread_counts(story)
     pages = max(1, -(-top_count // per_page))
     page = max(1, min(page, pages))
-    comments = list(queryset[(page - 1) * per_page : page * per_page])
+    # Most stories have no comments: then the counts are the only query.
+    comments = list(queryset[(page - 1) * per_page : page * per_page]) if top_count else []
     replies = replies_of(comments)
     everyone = []
     for comment in comments:
@@ -394,7 +407,7 @@ def thread(story, *, order: str = "oldest", page: int = 1, per_page: int = PER_P
         everyone += [comment, *comment.preview_replies]
     return ThreadPage(
         comments=comments,
-        total=counts([story.pk])[story.pk],
+        total=total,
         page=page,
         pages=pages,
         order=order,

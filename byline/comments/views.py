@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from byline import pagecache
 from byline.comments import notifications, services
 from byline.comments.models import Comment
 from byline.comments.templatetags.byline_comments import comment_settings
@@ -34,6 +35,7 @@ def story_thread(request, story_id):
     """All of a story's comments, a page at a time, in the reader's chosen order. `?fragment=1` answers
     just the thread, for comments.js to put in place."""
     story = _story_or_404(request, story_id)
+    pagecache.depends_on(request, f"story:{story.pk}", f"comments:{story.pk}")
     order = "newest" if request.GET.get("order") == "newest" else "oldest"
     thread = services.thread(story, order=order, page=_page_number(request))
     context = {
@@ -51,6 +53,7 @@ def replies(request, pk):
         Comment.objects.select_related("story"), pk=services.valid_id(pk) or 0, parent=None
     )
     story = _story_or_404(request, parent.story_id)
+    pagecache.depends_on(request, f"story:{story.pk}", f"comments:{story.pk}")
     rows = services.replies_of([parent], limit=None)[parent.pk]
     context = {
         "story": story,

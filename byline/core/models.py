@@ -1,13 +1,18 @@
 """The publication: its home page and its site-wide settings."""
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
-from wagtail.models import Page
+from wagtail.images import get_image_model
+from wagtail.models import Page, Site
 
 # First path segments the site itself answers; a page slug equal to one would be unreachable.
 RESERVED_SLUGS = frozenset(
@@ -44,6 +49,48 @@ class HomePage(Page):
         verbose_name = "home page"
 
 
+# Settings are read by every public request and change a few times a year: they are kept in
+# Django's cache (shared by every web process: a file or Redis) and forgotten whenever they, or an
+# image or rendition (the logo), are saved or deleted. The timeout is only a safety net for writes
+# that bypass signals (queryset.update()).
+SETTINGS_CACHE_SECONDS = 600
+
+
+class CachedSiteSettingMixin:
+    """`cached_for_site(site)`: the site's settings row from Django's cache, read from the database
+    (and cached) only after a change. A cached copy is a snapshot: never save it."""
+
+    @classmethod
+    def settings_cache_key(cls, site_id: int) -> str:
+        return f"byline:site-settings:{cls._meta.label_lower}:{site_id}"
+
+    @classmethod
+    def cached_for_site(cls, site):
+        key = cls.settings_cache_key(site.pk)
+        found = cache.get(key)
+        if found is None:
+            found = cls.for_site(site)
+            found.prepare_for_cache()
+            cache.set(key, found, SETTINGS_CACHE_SECONDS)
+        return found
+
+    def prepare_for_cache(self) -> None:
+        """Load what readers of the cached copy will touch, so it is stored with it."""
+
+    @classmethod
+    def forget_cached(cls, site_ids=None) -> None:
+        ids = list(Site.objects.values_list("pk", flat=True)) if site_ids is None else list(site_ids)
+        keys = [cls.settings_cache_key(site_id) for site_id in ids]
+
+        def forget():
+            cache.delete_many(keys)
+
+        # Now, and again after commit: a request that re-read the old row while the transaction
+        # was open must not keep it.
+        forget()
+        transaction.on_commit(forget)
+
+
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1a73e8.")
 
 
@@ -53,7 +100,7 @@ class NavigationLinkBlock(blocks.StructBlock):
 
 
 @register_setting(icon="site")
-class PublicationSettings(BaseSiteSetting):
+class PublicationSettings(CachedSiteSettingMixin, BaseSiteSetting):
     """What the publication says about itself: shown in the header, footer, feeds and metadata."""
 
     name = models.CharField(max_length=120, default="Byline")
@@ -134,6 +181,12 @@ class PublicationSettings(BaseSiteSetting):
     class Meta:
         verbose_name = "publication settings"
 
+    def prepare_for_cache(self) -> None:
+        # The logo and its renditions travel with the cached copy (header, og:image, JSON-LD).
+        if self.logo_id:
+            logos = get_image_model().objects.prefetch_renditions()
+            prefetch_related_objects([self], Prefetch("logo", queryset=logos))
+
     def blocks_email_domain(self, email: str) -> bool:
         """True when the address's domain, or a domain it is under, is on the blocked list."""
         domain = email.rsplit("@", 1)[-1].strip().lower().rstrip(".")
@@ -154,3 +207,27 @@ class PublicationSettings(BaseSiteSetting):
             ("LinkedIn", self.linkedin_page and f"https://www.linkedin.com/{self.linkedin_page}"),
         ]
         return [(label, url) for label, url in links if url]
+
+
+@receiver(post_save, sender=PublicationSettings)
+@receiver(post_delete, sender=PublicationSettings)
+def _forget_publication_settings(sender, instance, **kwargs):
+    PublicationSettings.forget_cached([instance.site_id])
+
+
+def _forget_logo(sender, instance, **kwargs):
+    """A cached copy carries its logo and the logo's renditions: forget it when they change.
+
+    Renditions are made all the time (the first view of any new image), so only the copies whose
+    logo this is are forgotten; the site ids come from Wagtail's own cached list (no query)."""
+    image_id = getattr(instance, "image_id", None) or instance.pk
+    for root in Site.get_site_root_paths():
+        cached = cache.get(PublicationSettings.settings_cache_key(root.site_id))
+        if cached is not None and cached.logo_id == image_id:
+            PublicationSettings.forget_cached([root.site_id])
+
+
+for _model in (get_image_model(), get_image_model().get_rendition_model()):
+    _label = _model._meta.label_lower
+    post_save.connect(_forget_logo, sender=_model, dispatch_uid=f"byline-logo-saved-{_label}")
+    post_delete.connect(_forget_logo, sender=_model, dispatch_uid=f"byline-logo-deleted-{_label}")

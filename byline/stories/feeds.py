@@ -10,7 +10,7 @@ from django.utils.html import escape
 from wagtail.models import Site
 
 from byline.core.models import PublicationSettings
-from byline.stories.models import Author, StoryPage, Tag, load_bodies
+from byline.stories.models import Author, StoryPage, Tag, load_bodies, prepare_cards
 
 FEED_SIZE = 15
 # Root-relative URLs in src/href attributes and in every candidate of a srcset, to be made
@@ -61,15 +61,16 @@ class LatestStoriesFeed(Feed):
     def __call__(self, request, *args, **kwargs):
         self.request = request
         site = Site.find_for_request(request)
-        self.publication = PublicationSettings.for_site(site) if site else PublicationSettings()
+        self.publication = PublicationSettings.cached_for_site(site) if site else PublicationSettings()
         self.root_url = request.build_absolute_uri("/").rstrip("/")
         return super().__call__(request, *args, **kwargs)
 
     def stories(self):
-        return StoryPage.objects.published().filter(visibility="public").for_cards()
+        return StoryPage.objects.published().filter(visibility="public").select_related("feature_image")
 
     def items(self, obj=None):
         stories = list(self.stories_for(obj)[:FEED_SIZE])
+        prepare_cards(stories)  # authors, tags and image renditions for all of them at once
         load_bodies(stories)  # every story's full text is in the feed
         return stories
 

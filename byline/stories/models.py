@@ -1,10 +1,13 @@
 """Stories, standalone pages, authors and tags."""
 
 import hashlib
+import uuid
 from collections import defaultdict
 
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -19,9 +22,11 @@ from wagtail.images.models import AbstractImage
 from wagtail.models import Orderable, Page, PageManager, PageQuerySet
 from wagtail.search import index
 
+from byline import pagecache
 from byline.core.blocks import StoryBodyBlock
 from byline.core.models import ReservedSlugMixin
 from byline.lib import text
+from byline.lib.bulk import bulk_change_finished, in_bulk_change
 from byline.stories.forms import StoryPageForm
 
 # Discs behind an author's initials when they have no photo: the theme defines this many colours
@@ -162,14 +167,24 @@ class StoryQuerySet(PageQuerySet):
         The feature image is prefetched rather than joined: a joined image counts as already
         fetched, and its renditions would then be looked up one image at a time.
         """
+        photo_renditions = Prefetch(
+            "story_authors__author__photo__renditions",
+            queryset=get_image_model().get_rendition_model().objects.all(),
+            to_attr="prefetched_renditions",
+        )
         return self.prefetch_related(
-            Prefetch("feature_image", queryset=image_queryset()), *byline_prefetches()
+            Prefetch("feature_image", queryset=image_queryset()), *byline_prefetches(), photo_renditions
         )
 
 
+def card_dependencies(stories) -> list[str]:
+    return [name for story in stories for name in story.card_dependencies()]
+
+
 def load_cards(ids) -> list["StoryPage"]:
-    """The stories with these ids, ready for cards, in the order of `ids`: one query for the
-    stories and a fixed number for what their cards show, however many there are.
+    """The stories with these ids, ready for cards, in the order of `ids`, in four queries however
+    many there are: the stories with their feature images, their authors with photos, their tags,
+    and the renditions of every image on the cards.
 
     Listings choose their stories by id first (a cheap query), then load them here, so a page that
     shows cards from two choices (the featured story and the latest) loads them in one go.
@@ -177,26 +192,48 @@ def load_cards(ids) -> list["StoryPage"]:
     ids = list(ids)
     if not ids:
         return []
-    stories = StoryPage.objects.filter(pk__in=ids).for_cards().in_bulk()
-    return [stories[pk] for pk in ids if pk in stories]
+    stories = StoryPage.objects.filter(pk__in=ids).select_related("feature_image").in_bulk()
+    cards = [stories[pk] for pk in ids if pk in stories]
+    prepare_cards(cards)
+    return cards
+
+
+def prepare_cards(stories) -> None:
+    """Authors (with photos) and tags of `stories` in two queries, then the renditions of their
+    feature images and the photos in one (joined images are fine here: their renditions are
+    attached by prefetch_renditions, which get_rendition reads first)."""
+    authors = StoryAuthor.objects.select_related("author__photo").order_by("sort_order")
+    tags = StoryTag.objects.select_related("tag").order_by("sort_order")
+    prefetch_related_objects(
+        stories, Prefetch("story_authors", queryset=authors), Prefetch("story_tags", queryset=tags)
+    )
+    images = []
+    for story in stories:
+        images += [story.feature_image] if story.feature_image_id else []
+        images += [author.photo for author in story.authors if author.photo_id]
+    prefetch_renditions(images)
 
 
 def byline_prefetches() -> list[Prefetch]:
-    """A story's authors (with their photos and renditions) and tags, in order, in four queries
-    for any number of stories."""
+    """A story's authors (with their photos) and tags (with their feature images), in order, in two
+    queries for any number of stories. Renditions are not loaded: see prepare_cards for cards."""
     return [
         Prefetch(
             "story_authors",
-            queryset=StoryAuthor.objects.select_related("author").order_by("sort_order"),
+            queryset=StoryAuthor.objects.select_related("author__photo").order_by("sort_order"),
         ),
-        Prefetch("story_authors__author__photo", queryset=image_queryset()),
-        Prefetch("story_tags", queryset=StoryTag.objects.select_related("tag").order_by("sort_order")),
+        Prefetch(
+            "story_tags",
+            queryset=StoryTag.objects.select_related("tag__feature_image").order_by("sort_order"),
+        ),
     ]
 
 
 def prefetch_renditions(images) -> None:
     """Every existing rendition of `images` in one query (what get_rendition looks at first)."""
-    images = [image for image in images if not hasattr(image, "prefetched_renditions")]
+    # One object per image (the same photo on several cards is one image to fill in).
+    unique = {id(image): image for image in images if not hasattr(image, "prefetched_renditions")}
+    images = list(unique.values())
     if images:
         renditions = get_image_model().get_rendition_model().objects.all()
         prefetch_related_objects(
@@ -241,6 +278,35 @@ def _images_in(value):
 
 
 StoryManager = PageManager.from_queryset(StoryQuerySet)
+
+# Listing counts ("Page 3 of 40", "212 stories") read every row of a listing: at 100,000 stories
+# that is the one query of a listing page that grows with the archive. They are kept in Django's
+# cache under a generation that any write to a story or its tags and authors replaces, so a count
+# is never stale after a change made through the ORM; the timeout bounds the staleness of writes
+# that bypass it (raw SQL).
+LISTING_COUNT_SECONDS = 60
+_LISTING_GENERATION = "byline:listing-generation"
+
+
+def cached_count(queryset, name: str) -> int:
+    generation = cache.get_or_set(_LISTING_GENERATION, lambda: uuid.uuid4().hex, None)
+    key = f"byline:listing-count:{generation}:{name}"
+    count = cache.get(key)
+    if count is None:
+        count = queryset.count()
+        cache.set(key, count, LISTING_COUNT_SECONDS)
+    return count
+
+
+def listings_changed(**kwargs) -> None:
+    if in_bulk_change():  # an import: forgotten once, by bulk_change_finished, not per row
+        return
+
+    def forget():
+        cache.set(_LISTING_GENERATION, uuid.uuid4().hex, None)
+
+    forget()
+    transaction.on_commit(forget)  # again: a count read while the change was uncommitted is old
 
 
 class StoryPage(ReservedSlugMixin, Page):
@@ -368,6 +434,14 @@ class StoryPage(ReservedSlugMixin, Page):
     class Meta:
         verbose_name = "story"
         verbose_name_plural = "stories"
+        # The home page's lead: the newest featured story, found among the few featured ones.
+        indexes = [
+            models.Index(
+                fields=["page_ptr"],
+                condition=models.Q(featured=True, email_only=False),
+                name="stories_featured",
+            )
+        ]
 
     # ----- derived fields -----------------------------------------------------------------------
 
@@ -431,6 +505,8 @@ class StoryPage(ReservedSlugMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         self.prefetch_for_page()
+        # Names from byline/stories/signals.py; the comments and related blocks are the other apps'.
+        pagecache.depends_on(request, *self.card_dependencies(), f"comments:{self.pk}", f"related:{self.pk}")
         return super().get_context(request, *args, **kwargs)
 
     def prefetch_for_page(self) -> None:
@@ -442,9 +518,7 @@ class StoryPage(ReservedSlugMixin, Page):
         Wagtail's routing fetches the page on its own, so for_cards() does not apply here. A
         preview's authors and tags live in memory (from the revision) and are left alone.
         """
-        images = [
-            image for image in (self.feature_image, self.og_image, self.twitter_image) if image is not None
-        ]
+        images = self._load_own_images()
         lookups = []
         if self.pk and not self.story_authors.is_deferring:
             authors = StoryAuthor.objects.select_related("author__photo").order_by("sort_order")
@@ -458,6 +532,20 @@ class StoryPage(ReservedSlugMixin, Page):
             images += _images_in(block.value)
         prefetch_renditions(images)
 
+    def _load_own_images(self) -> list:
+        """The feature, OpenGraph and X images in one query (each would otherwise cost its own)."""
+        fields = ("feature_image", "og_image", "twitter_image")
+        wanted = {
+            getattr(self, f"{name}_id")
+            for name in fields
+            if getattr(self, f"{name}_id") and not self._meta.get_field(name).is_cached(self)
+        }
+        found = get_image_model().objects.in_bulk(wanted) if wanted else {}
+        for name in fields:
+            if getattr(self, f"{name}_id") in found:
+                setattr(self, name, found[getattr(self, f"{name}_id")])
+        return [image for image in (getattr(self, name) for name in fields) if image is not None]
+
     def get_template(self, request, *args, **kwargs):
         return "stories/story_page.html"
 
@@ -465,6 +553,15 @@ class StoryPage(ReservedSlugMixin, Page):
         if self.email_only and not getattr(request, "is_preview", False):
             raise Http404("This story was sent by email only.")
         return super().serve(request, *args, **kwargs)
+
+    def card_dependencies(self) -> list[str]:
+        """What a page showing this story (its own page, or a card of it) shows of it, for the page
+        cache: the story, its tags and its authors (see byline/stories/signals.py)."""
+        return [
+            f"story:{self.pk}",
+            *(f"tag:{tag.pk}" for tag in self.tags),
+            *(f"author:{author.pk}" for author in self.authors),
+        ]
 
 
 class StoryAuthor(Orderable):
@@ -475,6 +572,8 @@ class StoryAuthor(Orderable):
 
     class Meta(Orderable.Meta):
         constraints = [models.UniqueConstraint(fields=["story", "author"], name="unique_author_per_story")]
+        # An author's archive and feed: their stories' ids straight from the index.
+        indexes = [models.Index(fields=["author", "story"], name="stories_by_author")]
 
 
 class StoryTag(Orderable):
@@ -485,6 +584,8 @@ class StoryTag(Orderable):
 
     class Meta(Orderable.Meta):
         constraints = [models.UniqueConstraint(fields=["story", "tag"], name="unique_tag_per_story")]
+        # A tag's archive, feed and the API's tag: filter: its stories' ids straight from the index.
+        indexes = [models.Index(fields=["tag", "story"], name="stories_by_tag")]
 
 
 class StandalonePage(ReservedSlugMixin, Page):
@@ -509,10 +610,20 @@ class StandalonePage(ReservedSlugMixin, Page):
     class Meta:
         verbose_name = "page"
 
+    def refresh_derived_fields(self) -> None:
+        self.plaintext = text.html_to_plaintext(str(self.body.render_as_block()))
+
     def save(self, *args, **kwargs):
         if kwargs.get("update_fields") is None:
-            self.plaintext = text.html_to_plaintext(str(self.body.render_as_block()))
+            self.refresh_derived_fields()
         return super().save(*args, **kwargs)
 
     def get_template(self, request, *args, **kwargs):
         return "stories/standalone_page.html"
+
+
+for _model in (StoryPage, StoryTag, StoryAuthor, StandalonePage, Tag, Author):
+    _label = _model._meta.label_lower
+    post_save.connect(listings_changed, sender=_model, dispatch_uid=f"byline-listings-saved-{_label}")
+    post_delete.connect(listings_changed, sender=_model, dispatch_uid=f"byline-listings-deleted-{_label}")
+bulk_change_finished.connect(listings_changed, dispatch_uid="byline-listings-bulk-change")

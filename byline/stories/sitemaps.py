@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
 from django.contrib.sitemaps import views as sitemap_views
+from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,22 +21,42 @@ from wagtail.models import Site
 
 from byline.stories.models import Author, StoryPage, Tag
 
+# Search engines read at most 50,000 URLs per sitemap file: each section splits into pages of
+# this many (?p=2, ?p=3, …), all listed by the index; one page is one slice of the section.
+SITEMAP_LIMIT = 50_000
 NEWS_WINDOW = timedelta(hours=48)
 NEWS_LIMIT = 1000  # Google News reads at most 1,000 URLs per sitemap.
 
 
-class StorySitemap(WagtailSitemap):
+class NewestChangeInOneQuery:
+    """The index's <lastmod> for a section of pages. Django's default calls lastmod() on every item
+    of the section (half a minute at 100,000 stories); one aggregate gives the same newest date."""
+
+    def get_latest_lastmod(self):
+        newest = (
+            self.items().order_by().aggregate(Max("last_published_at"), Max("latest_revision_created_at"))
+        )
+        return max((date for date in newest.values() if date), default=None)
+
+
+class StorySitemap(NewestChangeInOneQuery, WagtailSitemap):
+    limit = SITEMAP_LIMIT
+
     def items(self):
         # Email-only stories went to inboxes, not to the site: no URL of theirs answers.
         return super().items().type(StoryPage).exclude(storypage__email_only=True)
 
 
-class PageSitemap(WagtailSitemap):
+class PageSitemap(NewestChangeInOneQuery, WagtailSitemap):
+    limit = SITEMAP_LIMIT
+
     def items(self):
         return super().items().not_type(StoryPage)
 
 
 class TagSitemap(DjangoSitemap):
+    limit = SITEMAP_LIMIT
+
     def items(self):
         live = StoryPage.objects.published().values("pk")
         return (
@@ -47,6 +68,8 @@ class TagSitemap(DjangoSitemap):
 
 
 class AuthorSitemap(DjangoSitemap):
+    limit = SITEMAP_LIMIT
+
     def items(self):
         live = StoryPage.objects.published().values("pk")
         return Author.objects.filter(story_links__story__in=live).distinct().order_by("slug")

@@ -3,24 +3,51 @@
 from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import cached_property
 
-from byline.stories.models import Author, StoryPage, Tag, load_cards, prefetch_renditions
+from byline import pagecache
+from byline.stories.models import (
+    Author,
+    StoryPage,
+    Tag,
+    cached_count,
+    card_dependencies,
+    load_cards,
+    prefetch_renditions,
+)
 
 STORIES_PER_PAGE = 15
 
 
-def paginate(stories, page_number: int | None):
+class CountedPaginator(Paginator):
+    """Django's Paginator, told the count rather than asking the database for it."""
+
+    def __init__(self, object_list, per_page, count: int):
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
+def paginate(stories, page_number: int | None, listing: str):
     """One page of story ids (page 1 when no number is given), or 404 for page 0 and pages past
     the end (never a 500).
 
-    Two queries whatever the size of the archive: the count, and the ids of the page's slice.
-    The page's stories are then loaded for their cards with `load_cards`.
+    Indexed offsets rather than keysets: /page/N/ is Ghost's address scheme and must keep working,
+    and the offset walks an index matching the ORDER BY (migration 0003), N × 15 entries, instead
+    of sorting the archive. The count comes from the listing cache (`cached_count`, keyed by
+    `listing`), so a page costs one query for its ids; load_cards then loads its stories.
     """
     page_number = 1 if page_number is None else page_number
     if page_number < 1:
         raise Http404("No such page")
+    count = cached_count(stories, listing)
     try:
-        return Paginator(stories.values_list("pk", flat=True), STORIES_PER_PAGE).page(page_number)
+        return CountedPaginator(stories.values_list("pk", flat=True), STORIES_PER_PAGE, count).page(
+            page_number
+        )
     except EmptyPage:
         raise Http404("No such page")
 
@@ -38,10 +65,11 @@ def home(request, page_number: int | None = None):
     # story shows twice and page 2 starts where page 1 ended.
     featured_id = published.filter(featured=True).values_list("pk", flat=True).first()
     listing = published.exclude(pk=featured_id) if featured_id else published
-    page = paginate(listing, page_number)
+    page = paginate(listing, page_number, f"home:{featured_id}")
     lead = [featured_id] if featured_id and page.number == 1 else []
     stories = load_cards(lead + list(page.object_list))
     featured = stories.pop(0) if lead and stories and stories[0].pk == featured_id else None
+    pagecache.depends_on(request, "stories", *card_dependencies(stories))
     return render(
         request,
         "stories/home.html",
@@ -56,14 +84,16 @@ def tag_archive(request, slug: str, page_number: int | None = None):
     if response := first_page_redirect(tag.get_absolute_url(), page_number):
         return response
     prefetch_renditions([tag.feature_image] if tag.feature_image else [])
-    page = paginate(StoryPage.objects.published().filter(story_tags__tag=tag), page_number)
+    page = paginate(StoryPage.objects.published().filter(story_tags__tag=tag), page_number, f"tag:{tag.pk}")
+    stories = load_cards(page.object_list)
+    pagecache.depends_on(request, f"tag:{tag.pk}", f"tag-stories:{tag.pk}", *card_dependencies(stories))
     return render(
         request,
         "stories/tag.html",
         {
             "tag": tag,
             "page": page,
-            "stories": load_cards(page.object_list),
+            "stories": stories,
             "base_path": tag.get_absolute_url(),
         },
     )
@@ -75,14 +105,18 @@ def author_archive(request, slug: str, page_number: int | None = None):
         return response
     prefetch_renditions([author.photo] if author.photo else [])
     stories = StoryPage.objects.published().filter(story_authors__author=author)
-    page = paginate(stories, page_number)
+    page = paginate(stories, page_number, f"author:{author.pk}")
+    stories = load_cards(page.object_list)
+    pagecache.depends_on(
+        request, f"author:{author.pk}", f"author-stories:{author.pk}", *card_dependencies(stories)
+    )
     return render(
         request,
         "stories/author.html",
         {
             "author": author,
             "page": page,
-            "stories": load_cards(page.object_list),
+            "stories": stories,
             "base_path": author.get_absolute_url(),
         },
     )

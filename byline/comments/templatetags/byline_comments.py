@@ -6,6 +6,7 @@ import hashlib
 
 from django import template
 from django.utils.safestring import mark_safe
+from wagtail.models import Site
 
 from byline.comments import services
 from byline.comments.models import CommentSettings
@@ -17,7 +18,9 @@ COLOURS = 7  # the theme's .avatar--c0 … c6
 
 def comment_settings(request) -> CommentSettings:
     if not hasattr(request, "_comment_settings"):
-        request._comment_settings = CommentSettings.for_request(request)
+        site = Site.find_for_request(request)
+        # Read on every story page: from the cache, forgotten when the settings are saved.
+        request._comment_settings = CommentSettings.cached_for_site(site) if site else CommentSettings()
     return request._comment_settings
 
 

@@ -44,6 +44,19 @@ def test_index_lists_the_four_sections(client, make_story):
     ]
 
 
+def test_the_index_gives_each_page_section_the_date_of_its_newest_change(client, make_story):
+    from byline.stories.models import StoryPage
+
+    make_story(), make_story()
+    newest = max(StoryPage.objects.values_list("last_published_at", flat=True))
+    index = xml(client, "/sitemap.xml")
+    dates = {
+        entry.findtext("sm:loc", namespaces=NS): entry.findtext("sm:lastmod", namespaces=NS)
+        for entry in index.findall("sm:sitemap", NS)
+    }
+    assert datetime.fromisoformat(dates[f"{ROOT}/sitemap-posts.xml"]) == newest
+
+
 def test_posts_sitemap_has_live_stories_only_with_absolute_urls_and_lastmod(client, make_story, about):
     published = make_story("Published")
     members = make_story("For members", visibility="members")
