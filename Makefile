@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export BYLINE_DATA_DIR ?= $(CURDIR)/data
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint format chromium screenshots clean
+.PHONY: run test test-sqlite test-postgres lint format chromium screenshots clean bench-tools bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,17 +24,41 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Browser tests drive Debian's Chromium; never a browser downloaded by a test tool.
+# Browser tests drive Debian's Chromium (never a browser downloaded by a test tool); the deploy test runs
+# the shipped nginx.conf under nginx; the page benchmark's own tests drive wrk.
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1 \
+	    || ! command -v wrk >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    echo "Installing Chromium with apt-get (browser tests need it)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	    echo "Installing Chromium, nginx and wrk with apt-get (the tests need them)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core nginx wrk >/dev/null; \
 	  else \
-	    echo "Browser tests need Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu) and try again."; \
+	    echo "The tests need Chromium, nginx and wrk: run 'sudo apt-get install chromium nginx wrk' (Debian/Ubuntu) and try again."; \
 	    exit 1; \
 	  fi; \
 	fi
+
+# The page benchmark drives Byline with wrk and serves static pages with nginx: Debian's packages.
+bench-tools:
+	@missing=""; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing$$missing with apt-get (bench/pages.py needs them)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "bench/pages.py needs$$missing: run 'sudo apt-get install$$missing' (Debian/Ubuntu) and try again."; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# Page speed under load at 100,000 stories (the first run generates the site: a few minutes).
+bench: $(VENV)/.dev-installed bench-tools
+	$(BIN)/python bench/pages.py
+
+bench-quick: $(VENV)/.dev-installed bench-tools
+	$(BIN)/python bench/pages.py --quick
 
 run: $(VENV)/.installed
 	$(BIN)/byline migrate --noinput -v0

@@ -95,13 +95,14 @@ def plan(stories: int, seed: int = 6) -> tuple[list[Plan], list[list[str]], list
     return plans, topics, common
 
 
-def setup_django(label: str) -> Path:
-    """A fresh SQLite database (WAL, the production settings) in a temporary folder."""
+def setup_django(label: str, database_url: str | None = None) -> Path:
+    """A fresh SQLite database (WAL, the production settings) in a temporary folder, or the
+    (empty) database at `database_url`."""
     folder = Path(tempfile.mkdtemp(prefix=f"byline-bench-{label}-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "byline.settings")
     os.environ.update(
         BYLINE_DATA_DIR=str(folder),
-        DATABASE_URL=f"sqlite:///{folder / 'byline.sqlite3'}",
+        DATABASE_URL=database_url or f"sqlite:///{folder / 'byline.sqlite3'}",
         SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopq",  # noqa: S106
         ALLOWED_HOSTS="testserver",
     )
@@ -208,3 +209,102 @@ def _insert(table: str, rows: list[dict]) -> None:
             cursor.executemany(
                 sql, [[row[column] for column in columns] for row in rows[start : start + 5000]]
             )
+
+
+SECTIONS = 8  # tags cutting across topics ("Section 0" …), so most stories carry two tags
+FEATURED_EVERY = 40
+CO_AUTHORED_EVERY = 5
+PARAGRAPH_SENTENCES = 5
+
+
+def dress_site(ids: list[int], plans: list[Plan]) -> None:
+    """Make the loaded archive look like a publication's: each story's text as its body (paragraphs of
+    rich text), one story in FEATURED_EVERY featured, a section tag on most stories after the topic tag,
+    and a second author on one story in CO_AUTHORED_EVERY. Bulk statements only."""
+    from django.db import connection, transaction
+
+    from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag
+
+    sections = Tag.objects.bulk_create(
+        [Tag(name=f"Section {n}", slug=f"section-{n}") for n in range(SECTIONS)]
+    )
+    authors = list(Author.objects.order_by("pk").values_list("pk", flat=True))
+    writer_of = {pk: plans[n].author for n, pk in enumerate(ids)}
+    table = StoryPage._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), 5000):
+                cursor.executemany(
+                    f"UPDATE {table} SET body = %s, featured = %s WHERE page_ptr_id = %s",  # noqa: S608
+                    [
+                        (body_json(plans[n].text), n % FEATURED_EVERY == 0, ids[n])
+                        for n in range(start, min(start + 5000, len(ids)))
+                    ],
+                )
+        StoryTag.objects.bulk_create(
+            [
+                StoryTag(story_id=pk, tag_id=sections[n % SECTIONS].pk, sort_order=1)
+                for n, pk in enumerate(ids)
+                if n % SECTIONS  # every SECTIONS-th story keeps its one tag
+            ],
+            batch_size=5000,
+        )
+        StoryAuthor.objects.bulk_create(
+            [
+                StoryAuthor(
+                    story_id=pk,
+                    author_id=authors[(writer_of[pk] + 1) % len(authors)],
+                    sort_order=1,
+                )
+                for n, pk in enumerate(ids)
+                if n % CO_AUTHORED_EVERY == 0
+            ],
+            batch_size=5000,
+        )
+
+
+def body_json(text: str) -> str:
+    """A StreamField value: the text as rich-text paragraphs of PARAGRAPH_SENTENCES sentences."""
+    import json
+
+    sentences = text.split(". ")
+    paragraphs = [
+        ". ".join(sentences[i : i + PARAGRAPH_SENTENCES])
+        for i in range(0, len(sentences), PARAGRAPH_SENTENCES)
+    ]
+    html = "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+    return json.dumps([{"type": "rich_text", "value": html, "id": str(uuid.uuid4())}])
+
+
+def relate_by_topic(ids: list[int], plans: list[Plan], count: int = 4) -> None:
+    """Stored related lists without the engine's rebuild (which takes 20 minutes at 100,000): each
+    story's `count` nearest neighbours in publication order within its (true) topic, as the engine
+    would store them."""
+    from django.db import transaction
+
+    from byline.related.models import RelatedStory
+
+    by_topic: dict[int, list[int]] = {}
+    for n in sorted(range(len(ids)), key=lambda n: plans[n].days_ago):
+        by_topic.setdefault(plans[n].topic, []).append(ids[n])
+    rows = []
+    for members in by_topic.values():
+        for place, pk in enumerate(members):
+            near = [members[i] for i in _nearest(place, len(members), count)]
+            rows += [
+                RelatedStory(story_id=pk, related_id=other, position=position, score=1.0 / (position + 1))
+                for position, other in enumerate(near)
+            ]
+    with transaction.atomic():
+        RelatedStory.objects.bulk_create(rows, batch_size=5000)
+
+
+def _nearest(place: int, size: int, count: int) -> list[int]:
+    """Indexes of the `count` places closest to `place` in a list of `size`, nearest first."""
+    found, step = [], 1
+    while len(found) < count and step < size:
+        for i in (place - step, place + step):
+            if 0 <= i < size and len(found) < count:
+                found.append(i)
+        step += 1
+    return found
