@@ -45,7 +45,23 @@ def timed(run, rounds: int) -> tuple[float, float]:
 def pick_queries(db: sqlite3.Connection, plans) -> dict[str, str]:
     db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, wagtailsearch_indexentry_fts, 'row')")
     terms = db.execute("SELECT term, doc FROM temp.vocab WHERE length(term) > 4 ORDER BY doc").fetchall()
-    total = max(doc for _, doc in terms)
+    return five_queries(terms, plans)
+
+
+def pick_queries_from_plans(plans) -> dict[str, str]:
+    """The same five kinds of query, from the generated text itself (PostgreSQL has no fts5vocab)."""
+    df = Counter()
+    for item in plans:
+        df.update({word.strip(".").lower() for word in (item.title + " " + item.text).split()})
+    return five_queries(
+        sorted(((term, doc) for term, doc in df.items() if len(term) > 4), key=lambda row: row[1]), plans
+    )
+
+
+def five_queries(terms: list[tuple[str, int]], plans) -> dict[str, str]:
+    """A rare term, two terms, a phrase, a mid-frequency and the most common term, from (term, how
+    many stories use it) pairs ordered by that count."""
+    total = terms[-1][1]
 
     def near(target: int) -> str:
         return min(terms, key=lambda row: abs(row[1] - target))[0]
@@ -57,27 +73,6 @@ def pick_queries(db: sqlite3.Connection, plans) -> dict[str, str]:
         "phrase": f'"{words[3]} {words[4]}"',
         "mid-frequency term": near(min(8000, total // 10)),
         "very common term": terms[-1][0],
-    }
-
-
-def pick_queries_from_plans(plans) -> dict[str, str]:
-    """The same five kinds of query, from the generated text itself (PostgreSQL has no fts5vocab)."""
-    df = Counter()
-    for item in plans:
-        df.update({word.strip(".").lower() for word in (item.title + " " + item.text).split()})
-    terms = sorted(((doc, term) for term, doc in df.items() if len(term) > 4), reverse=False)
-    total = terms[-1][0]
-
-    def near(target: int) -> str:
-        return min(terms, key=lambda row: abs(row[0] - target))[1]
-
-    words = plans[0].text.rstrip(".").split()
-    return {
-        "rare term": near(20),
-        "two terms": f"{near(total // 40)} {near(total // 30)}",
-        "phrase": f'"{words[3]} {words[4]}"',
-        "mid-frequency term": near(min(8000, total // 10)),
-        "very common term": terms[-1][1],
     }
 
 

@@ -21,6 +21,24 @@ PUBLIC_POLICY = "; ".join(
         "object-src 'none'",
     ]
 )
+# A story page that runs imported code injection (a publication setting, off by default) needs inline
+# scripts and scripts from other sites: that page alone gets this policy (byline/porting/templatetags).
+INJECTED_CODE_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' https:",
+        "style-src 'self' 'unsafe-inline' https:",
+        "img-src 'self' data: https:",
+        "media-src 'self' https:",
+        "font-src 'self' data: https:",
+        "connect-src 'self' https:",
+        "frame-src https:",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ]
+)
 ADMIN_PREFIXES = ("/admin/", "/django-admin/")
 
 
@@ -31,6 +49,9 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if not request.path.startswith(ADMIN_PREFIXES):
-            response.headers.setdefault("Content-Security-Policy", PUBLIC_POLICY)
+            relaxed = getattr(request, "csp_allows_injected_code", False)
+            response.headers.setdefault(
+                "Content-Security-Policy", INJECTED_CODE_POLICY if relaxed else PUBLIC_POLICY
+            )
             response.headers.setdefault("Permissions-Policy", "interest-cohort=(), camera=(), microphone=()")
         return response

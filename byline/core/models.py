@@ -142,6 +142,13 @@ class PublicationSettings(CachedSiteSettingMixin, BaseSiteSetting):
     bluesky_handle = models.CharField(max_length=100, blank=True)
     threads_handle = models.CharField(max_length=50, blank=True)
     linkedin_page = models.CharField(max_length=100, blank=True)
+    run_code_injection = models.BooleanField(
+        "run imported code injection",
+        default=False,
+        help_text="Stories imported from Ghost keep their code injection (Settings › Imported code "
+        "injection). When this is on, it is added to those stories' pages, and those pages alone allow "
+        "inline scripts and scripts from other https sites. Leave it off unless you trust every snippet.",
+    )
 
     panels = [
         MultiFieldPanel([FieldPanel("name"), FieldPanel("description"), FieldPanel("logo")], "Identity"),
@@ -176,6 +183,7 @@ class PublicationSettings(CachedSiteSettingMixin, BaseSiteSetting):
             ],
             "Social accounts",
         ),
+        FieldPanel("run_code_injection"),
     ]
 
     class Meta:

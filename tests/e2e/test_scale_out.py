@@ -34,6 +34,7 @@ from django.db import connection
 from wagtail.models import PageLogEntry
 
 from byline.api import services as api_services
+from byline.core.tests.test_serve import wait_until
 from byline.lib.smtp_sink import free_port
 from byline.members.models import Member
 from byline.newsletters.models import Email, Newsletter
@@ -228,13 +229,7 @@ def fetch(port: int, path: str, method: str = "GET", body: dict | None = None, h
 
 
 def wait_for(condition, timeout: float, message: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    value = condition()
+    value = wait_until(condition, timeout, interval)
     assert value, message
     return value
 

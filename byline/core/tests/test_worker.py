@@ -17,6 +17,7 @@ from byline.core.management.commands import serve
 from byline.core.management.commands.worker import task_worker_command
 from byline.core.tests.test_serve import (  # noqa: F401 (fixtures)
     BYLINE,
+    RecordingSupervisor,
     child_env,
     data_dir,
     descendants,
@@ -71,17 +72,6 @@ def test_a_backend_that_runs_tasks_as_they_are_queued_needs_no_worker(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
     assert task_worker_command() is None
-
-
-class RecordingSupervisor:
-    last = None
-
-    def __init__(self, children, scheduler=None, **kwargs):
-        self.children, self.scheduler = children, scheduler
-        RecordingSupervisor.last = self
-
-    def run(self):
-        pass
 
 
 @pytest.mark.django_db

@@ -1,7 +1,6 @@
 """Purges are exact and immediate: a change makes stale exactly the pages that show it."""
 
 import pytest
-from django.core.cache import caches
 
 from byline.comments.models import CommentSettings
 from byline.comments.services import post_comment
@@ -10,21 +9,7 @@ from byline.members.models import Member
 from byline.pagecache import store
 from byline.related.models import RelatedStory
 
-
-@pytest.fixture(autouse=True)
-def page_cache(settings):
-    settings.PAGECACHE_ENABLED = True
-    caches["pages"].clear()
-    store.forget_memo()
-    yield
-    caches["pages"].clear()
-    store.forget_memo()
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """`with committed(): ...` runs what the block queued after commit, as a real request would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+pytestmark = pytest.mark.usefixtures("page_cache")
 
 
 @pytest.fixture

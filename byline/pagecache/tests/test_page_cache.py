@@ -1,20 +1,9 @@
 """The page cache from a reader's side: what is served from it, what never is, and the headers."""
 
 import pytest
-from django.core.cache import caches
 from django.test import Client
 
-from byline.pagecache import store
-
-
-@pytest.fixture(autouse=True)
-def page_cache(settings):
-    settings.PAGECACHE_ENABLED = True
-    caches["pages"].clear()
-    store.forget_memo()
-    yield
-    caches["pages"].clear()
-    store.forget_memo()
+pytestmark = pytest.mark.usefixtures("page_cache")
 
 
 @pytest.fixture

@@ -3,26 +3,15 @@
 import time
 
 import pytest
-from django.core.cache import caches
 from django.test import Client
 
 from byline.pagecache import store
 
 
 @pytest.fixture(autouse=True)
-def static_mode(settings, tmp_path):
-    settings.PAGECACHE_ENABLED = True
+def static_mode(page_cache, settings, tmp_path):
     settings.PAGECACHE_STATIC_DIR = str(tmp_path / "pages")
-    caches["pages"].clear()
-    store.forget_memo()
-    yield tmp_path / "pages" / "testserver"  # the test client's host
-    caches["pages"].clear()
-    store.forget_memo()
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+    return tmp_path / "pages" / "testserver"  # the test client's host
 
 
 def test_an_anonymous_page_is_written_where_nginx_looks_for_it(client, make_story, static_mode):

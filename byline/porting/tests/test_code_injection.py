@@ -1,4 +1,5 @@
-"""Imported code injection is kept for review in the admin, shown as text, and never put on the site."""
+"""Imported code injection is kept for review in the admin, shown as text, and put on the site only
+when the publication allows it, with a Content-Security-Policy relaxed on that story's page alone."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -41,7 +42,39 @@ def test_other_staff_cannot_see_it(imported, client):
     assert (response.status_code, response["Location"]) == (302, "/admin/")
 
 
-def test_the_story_page_does_not_carry_the_code(imported, client):
+def test_the_story_page_does_not_carry_the_code_by_default(imported, client):
     site = imported.get_site()
     html = client.get(imported.url, HTTP_HOST=f"{site.hostname}:{site.port}").content.decode()
     assert "harbour-stats" not in html and "widgets.example/poll.js" not in html
+
+
+def test_with_the_setting_on_the_story_runs_its_code_under_a_policy_that_allows_it(imported, client):
+    from byline.core.middleware import INJECTED_CODE_POLICY, PUBLIC_POLICY
+    from byline.core.models import PublicationSettings
+
+    site = imported.get_site()
+    publication = PublicationSettings.for_site(site)
+    publication.run_code_injection = True
+    publication.save()
+    host = f"{site.hostname}:{site.port}"
+    response = client.get(imported.url, HTTP_HOST=host)
+    html = response.content.decode()
+    assert HEAD in html.split("</head>")[0]
+    assert FOOT in html.split("</footer>")[1]
+    assert response["Content-Security-Policy"] == INJECTED_CODE_POLICY
+    # Every other page keeps the strict policy.
+    assert client.get("/", HTTP_HOST=host)["Content-Security-Policy"] == PUBLIC_POLICY
+
+
+def test_with_the_setting_on_a_story_without_code_keeps_the_strict_policy(imported, client, make_story):
+    from byline.core.middleware import PUBLIC_POLICY
+    from byline.core.models import PublicationSettings
+
+    site = imported.get_site()
+    publication = PublicationSettings.for_site(site)
+    publication.run_code_injection = True
+    publication.save()
+    plain = make_story("A story written here")
+    response = client.get(plain.url, HTTP_HOST=f"{site.hostname}:{site.port}")
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == PUBLIC_POLICY
