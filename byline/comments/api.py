@@ -75,16 +75,7 @@ def serialize(comment: Comment, *, badges: dict, liked: set, replies=None) -> di
         "html": clean_for_output(comment.html) if shown or comment.status == Comment.PENDING else None,
         "created_at": comment.created_at.isoformat(),
         "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
-        "member": None
-        if member is None
-        else {
-            "id": str(member.uuid),
-            "uuid": str(member.uuid),
-            "name": member.name or "Anonymous",
-            "initials": member.initials,
-            "avatar_image": None,
-            "expertise": badges.get(member.pk) or None,
-        },
+        "member": _writer(comment, member, badges) if shown else None,
         "count": {"likes": comment.like_count, "replies": getattr(comment, "reply_count", 0)},
         "liked": comment.pk in liked,
     }
@@ -93,6 +84,30 @@ def serialize(comment: Comment, *, badges: dict, liked: set, replies=None) -> di
     if replies is not None:
         data["replies"] = [serialize(reply, badges=badges, liked=liked) for reply in replies]
     return data
+
+
+def _writer(comment: Comment, member, badges: dict) -> dict | None:
+    """Ghost's `member` object; an imported comment's guest gets one with no id (nobody can sign in
+    as them), a deleted member's comment gets null as in Ghost."""
+    if member is None:
+        if not comment.guest_name:
+            return None
+        return {
+            "id": None,
+            "uuid": None,
+            "name": comment.guest_name,
+            "initials": comment.initials,
+            "avatar_image": None,
+            "expertise": None,
+        }
+    return {
+        "id": str(member.uuid),
+        "uuid": str(member.uuid),
+        "name": member.name or "Anonymous",
+        "initials": member.initials,
+        "avatar_image": None,
+        "expertise": badges.get(member.pk) or None,
+    }
 
 
 def _pagination(page: int, limit: int, total: int) -> dict:

@@ -94,6 +94,10 @@ class Comment(models.Model):
     member = models.ForeignKey(
         "members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
     )
+    # The name of someone who wrote this without being a member here: comments brought in by an
+    # import (WordPress's commenters). Nobody can edit, delete or be notified about such a comment
+    # as its writer; staff moderate it like any other.
+    guest_name = models.CharField(max_length=200, blank=True)
     # One level of replies: `parent` is always a top-level comment; `in_reply_to` the comment answered.
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
@@ -126,10 +130,24 @@ class Comment(models.Model):
         return f"{who}: {text}" if text else f"{who} ({self.get_status_display()})"
 
     @property
+    def is_guest(self) -> bool:
+        return self.member_id is None and bool(self.guest_name)
+
+    @property
     def member_name(self) -> str:
+        """The writer's name as readers see it (a guest's name for an imported comment)."""
         if self.member is None:
-            return "Deleted member"
+            return self.guest_name or "Deleted member"
         return self.member.name or "Anonymous"
+
+    @property
+    def initials(self) -> str:
+        if self.member is not None:
+            return self.member.initials
+        words = [word for word in self.guest_name.split() if word[:1].isalnum()]
+        if not words:
+            return "?"
+        return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
 
     @property
     def is_published(self) -> bool:

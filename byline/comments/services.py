@@ -6,6 +6,7 @@ Rules and decisions: CONTEXT.md beside this file.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
@@ -451,3 +452,103 @@ def liked_ids(member, comment_ids) -> set[int]:
 
 def site_url() -> str:
     return django_settings.BYLINE_URL.rstrip("/")
+
+
+# Imports ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportedComment:
+    """A comment brought from another system (a WordPress export), written by someone who is not a
+    member here: only their name comes with it."""
+
+    key: str  # the comment's id in the source, for threading
+    story_id: int
+    guest_name: str
+    html: str  # as the source stored it; sanitised here
+    created_at: datetime
+    approved: bool
+    parent_key: str = ""
+
+
+@dataclass
+class ImportedComments:
+    created: list[Comment]
+    existing: list[str]  # keys of comments already on the story (an earlier import of the same file)
+    empty: list[str]  # keys of comments with nothing left once sanitised
+
+
+def import_guest_comments(rows: list[ImportedComment], *, batch_size: int = 1000) -> ImportedComments:
+    """Write imported comments in bulk: no notification, no rate limit, no hold rule, no signal (the
+    importer's bulk change purges the page cache once). Approved comments are published; the others
+    wait for approval (pending), where moderators find them. Replies are one level deep, as ours:
+    a reply to a reply goes under the same top-level comment with `in_reply_to` the one it answers;
+    a reply whose parent is not imported (spam, trash, another story) becomes a top-level comment.
+    A comment already on its story (same guest, same time: the same file imported again with
+    --on-conflict overwrite) is not written twice."""
+    result = ImportedComments(created=[], existing=[], empty=[])
+    by_key = {row.key: row for row in rows}
+    placed: dict[str, int] = {}  # key → the comment's id (new or existing)
+    existing = _existing_guest_comments({row.story_id for row in rows})
+    keep = []
+    for row in rows:
+        found = existing.get((row.story_id, row.guest_name, row.created_at))
+        if found is not None:
+            placed[row.key] = found
+            result.existing.append(row.key)
+            continue
+        row.html = comment_text.from_imported_html(row.html)
+        if not row.html:
+            result.empty.append(row.key)
+            continue
+        keep.append(row)
+    kept = {row.key for row in keep} | set(placed)
+
+    def chain(row) -> list[ImportedComment]:
+        """The row's ancestors that are imported, nearest first (a loop in the file ends the chain)."""
+        ancestors, seen = [], {row.key}
+        parent = by_key.get(row.parent_key)
+        while parent is not None and parent.key in kept and parent.story_id == row.story_id:
+            if parent.key in seen:
+                return []
+            ancestors.append(parent)
+            seen.add(parent.key)
+            parent = by_key.get(parent.parent_key)
+        return ancestors
+
+    # Depth by depth, so that every parent has its id before its replies are written.
+    by_depth: dict[int, list[tuple[ImportedComment, list]]] = {}
+    for row in keep:
+        ancestors = chain(row)
+        by_depth.setdefault(len(ancestors), []).append((row, ancestors))
+    for depth in sorted(by_depth):
+        comments = [
+            Comment(
+                story_id=row.story_id,
+                guest_name=row.guest_name[:200],
+                parent_id=placed[ancestors[-1].key] if ancestors else None,
+                in_reply_to_id=placed[ancestors[0].key] if ancestors else None,
+                html=row.html,
+                status=Comment.PUBLISHED if row.approved else Comment.PENDING,
+                hold_reason="" if row.approved else "Not approved in the imported site",
+                created_at=row.created_at,
+            )
+            for row, ancestors in by_depth[depth]
+        ]
+        Comment.objects.bulk_create(comments, batch_size=batch_size)
+        for (row, _), comment in zip(by_depth[depth], comments, strict=True):
+            placed[row.key] = comment.pk
+        result.created += comments
+    return result
+
+
+def _existing_guest_comments(story_ids) -> dict[tuple, int]:
+    story_ids = sorted(story_ids)
+    found = {}
+    for start in range(0, len(story_ids), 500):
+        rows = Comment.objects.filter(
+            story_id__in=story_ids[start : start + 500], member=None, guest_name__gt=""
+        ).values_list("story_id", "guest_name", "created_at", "pk")
+        for story_id, name, created_at, pk in rows:
+            found[(story_id, name, created_at)] = pk
+    return found

@@ -45,6 +45,27 @@ def clean_for_output(value: str) -> str:
     )
 
 
+def _visible(text: str) -> str:
+    # Control and invisible format characters (bidi overrides, zero-width joiners used to hide
+    # words) have no place in a comment; newlines and tabs are kept.
+    return "".join(
+        char for char in text if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co")
+    )
+
+
+def from_imported_html(raw: str) -> str:
+    """The stored HTML of a comment written elsewhere (a WordPress comment, which is HTML), or "" when
+    nothing is left. Unlike `to_html`, tags are read as HTML, not shown as typed: the allowed ones stay
+    (links lose every attribute but href, and get our rel), the rest are dropped with their text kept
+    — scripts and styles with their content. Paragraphs and line breaks are kept as WordPress shows
+    them. No length limit: the limit is for members typing here, not for an archive."""
+    first = clean_for_output(_visible(str(raw or "").replace("\r\n", "\n").replace("\r", "\n")))
+    text = _BREAK.sub("\n", first)
+    paragraphs = [part.strip() for part in _PARAGRAPHS.split(text) if part.strip()]
+    cleaned = clean_for_output("".join(f"<p>{part.replace(chr(10), '<br>')}</p>" for part in paragraphs))
+    return cleaned if plain_text(cleaned).strip() else ""
+
+
 def normalise(raw) -> str:
     """Text as typed, with line endings unified and control characters dropped; raises CommentTextError."""
     if not isinstance(raw, str):
@@ -52,12 +73,7 @@ def normalise(raw) -> str:
     if len(raw) > MAX_LENGTH * 4:
         # Refuse absurd bodies before doing any work on them.
         raise CommentTextError(f"Comments can be at most {MAX_LENGTH:,} characters long.")
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    # Control and invisible format characters (bidi overrides, zero-width joiners used to hide
-    # words) have no place in a comment; newlines and tabs are kept.
-    text = "".join(
-        char for char in text if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co")
-    )
+    text = _visible(raw.replace("\r\n", "\n").replace("\r", "\n"))
     return _BREAK.sub("\n", text).strip()
 
 

@@ -65,7 +65,7 @@ class CommentFilterSet(WagtailFilterSet):
     story = django_filters.ModelChoiceFilter(
         label="Story", queryset=StoryPage.objects.order_by("title"), field_name="story"
     )
-    member = django_filters.CharFilter(label="Member (email or name)", method="filter_member")
+    member = django_filters.CharFilter(label="Member or guest (email or name)", method="filter_member")
 
     class Meta:
         model = Comment
@@ -80,11 +80,20 @@ class CommentFilterSet(WagtailFilterSet):
         from django.db.models import Q
 
         value = value.strip()
-        return queryset.filter(Q(member__email__icontains=value) | Q(member__name__icontains=value))
+        return queryset.filter(
+            Q(member__email__icontains=value)
+            | Q(member__name__icontains=value)
+            | Q(guest_name__icontains=value)
+        )
 
 
 def comment_text(comment) -> str:
     return plain_text(comment.html)[:140] or "—"
+
+
+def written_by(comment) -> str:
+    # An imported comment's writer is not a member: say so, so nobody looks for them in Members.
+    return f"{comment.guest_name} (guest)" if comment.is_guest else comment.member_name
 
 
 def report_reasons(comment):
@@ -101,7 +110,7 @@ class CommentViewSet(SnippetViewSet):
     menu_order = 100
     list_display = [
         Column("text", label="Comment", accessor=comment_text),
-        Column("member", label="Member", accessor="member_name"),
+        Column("member", label="Member", accessor=written_by),
         "story",
         "status",
         Column("reports", label="Reports", accessor=report_reasons),

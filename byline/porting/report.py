@@ -61,6 +61,10 @@ class Report:
         lines = [
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows
         ]
+        # Outcomes outside the table's columns (imported comments left waiting for approval).
+        for (kind, outcome), n in sorted(self.counts.items()):
+            if outcome not in outcomes and n:
+                lines.append(f"{kind} {outcome}: {n}")
         lines.append(f"problems: {len(self.problems)}")
         if self.missing_images:
             lines.append(f"images left as links (not in --images): {len(self.missing_images)}")

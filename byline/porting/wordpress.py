@@ -13,11 +13,13 @@ What maps where:
 - excerpts → custom excerpts; Gutenberg's block comments are dropped and classic content's blank lines
   become paragraphs (what WordPress's wpautop does when it shows a post).
 - each old permalink redirects (301) to the story's new URL when they differ.
-Comments are not imported yet (they need the comments app's import service).
+- comments on stories → comments by guests (the commenter's name only; no member is made and the
+  email address is not kept): approved → published, unapproved → waiting for approval; spam, trash,
+  pingbacks and trackbacks are left out. Written in bulk by the comments app once the stories have
+  their ids (`byline.comments.services.import_guest_comments`).
 """
 
 import re
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -28,6 +30,7 @@ from django.utils.text import slugify
 from lxml import etree
 from wagtail.contrib.redirects.models import Redirect
 
+from byline.comments.services import ImportedComment, import_guest_comments
 from byline.porting.archive import SLUG, ArchiveImporter, plain_text
 from byline.porting.html_blocks import html_to_blocks
 from byline.porting.models import ImportedSource
@@ -78,6 +81,18 @@ def _child(element, name: str) -> str:
     return (found.text or "") if found is not None else ""
 
 
+def _comment_date(comment: dict) -> datetime | None:
+    """`comment_date_gmt`, else `comment_date` (the site's local time, read as UTC), else None."""
+    for value in (comment["date_gmt"], comment["date"]):
+        try:
+            found = parse_wp_date(value)
+        except ValueError:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
 class WordPressImporter(ArchiveImporter):
     def __init__(self, path: str, report: Report, **options):
         super().__init__(report, **options)
@@ -86,13 +101,14 @@ class WordPressImporter(ArchiveImporter):
         self.items: list[dict] = []
         self.base_url = ""
         self.permalinks: list[tuple[str, object]] = []
-        self.comments_left_out: Counter = Counter()
+        self.comments: list[tuple[object, list[dict], str]] = []  # (story, its comments, where)
 
     def run(self) -> None:
         self.read()
         for index, item in enumerate(self.items):
             kind = KIND[item["type"]]
             where = f"item {index + 1} “{item['title'][:60]}”" if item["title"] else f"item {index + 1}"
+            queued = len(self.comments)
             try:
                 with transaction.atomic():
                     self.import_item(item, kind, where)
@@ -100,19 +116,13 @@ class WordPressImporter(ArchiveImporter):
                 for field_name, messages in error.message_dict.items():
                     self.report.problem(where, field_name, "; ".join(messages) + "; skipped")
                 self.report.count(kind, "skipped")
+            if item["comments"] and len(self.comments) == queued:
+                self.skip_comments(item, kind, where)
             self.progress(index + 1, len(self.items))
         self.batch.flush()
         for link, page in self.permalinks:
             self.redirect_old_permalink(link, page)
-        if self.comments_left_out:
-            approved, other = self.comments_left_out["approved"], self.comments_left_out["not approved"]
-            self.report.count("comment", "skipped", approved + other)
-            self.report.problem(
-                self.path,
-                "comments",
-                f"{approved} approved and {other} other comments were not imported "
-                "(Byline does not import WordPress comments yet)",
-            )
+        self.write_comments()
 
     # Reading --------------------------------------------------------------------------------------
 
@@ -181,11 +191,20 @@ class WordPressImporter(ArchiveImporter):
         self.tags[key] = tag
         return tag
 
-    def count_comments(self, element) -> None:
-        """WordPress comments are not imported yet (see README): counted, so the report says so."""
-        for comment in element.findall(f"{WP}comment"):
-            approved = _child(comment, f"{WP}comment_approved") == "1"
-            self.comments_left_out["approved" if approved else "not approved"] += 1
+    def read_comments(self, element) -> list[dict]:
+        return [
+            {
+                "id": _child(comment, f"{WP}comment_id").strip(),
+                "parent": _child(comment, f"{WP}comment_parent").strip(),
+                "author": " ".join(_child(comment, f"{WP}comment_author").split()),
+                "date_gmt": _child(comment, f"{WP}comment_date_gmt"),
+                "date": _child(comment, f"{WP}comment_date"),
+                "content": _child(comment, f"{WP}comment_content"),
+                "approved": _child(comment, f"{WP}comment_approved").strip(),
+                "type": _child(comment, f"{WP}comment_type").strip(),
+            }
+            for comment in element.findall(f"{WP}comment")
+        ]
 
     def read_item(self, element) -> None:
         post_type = _child(element, f"{WP}post_type")
@@ -203,7 +222,6 @@ class WordPressImporter(ArchiveImporter):
             (category.get("domain"), unquote(category.get("nicename") or ""), (category.text or "").strip())
             for category in element.findall("category")
         ]
-        self.count_comments(element)
         self.items.append(
             {
                 "id": post_id,
@@ -219,6 +237,7 @@ class WordPressImporter(ArchiveImporter):
                 "sticky": _child(element, f"{WP}is_sticky") == "1",
                 "thumbnail": meta.get("_thumbnail_id", ""),
                 "terms": terms,
+                "comments": self.read_comments(element),
             }
         )
 
@@ -276,7 +295,62 @@ class WordPressImporter(ArchiveImporter):
         )
         self.write_page(page, links, source, published if status == "future" and published else None)
         self.permalinks.append((item["link"], page))  # redirected once the page has its URL
+        if kind == "story" and item["comments"]:
+            self.comments.append((page, item["comments"], where))  # written once the story has its id
         self.report.count(kind, outcome)
+
+    # Comments ------------------------------------------------------------------------------------
+
+    def skip_comments(self, item, kind, where) -> None:
+        """A record not imported as a story (skipped, or a page: pages have no comments here)."""
+        self.report.count("comment", "skipped", len(item["comments"]))
+        reason = "pages have no comments in Byline" if kind == "page" else "its story was not imported"
+        self.report.problem(where, "comments", f"{len(item['comments'])} left out ({reason})")
+
+    def write_comments(self) -> None:
+        """Every imported story's comments in bulk, now that the stories have their ids. What WordPress
+        calls spam or trash, pingbacks and trackbacks are left out (counted, not listed one by one)."""
+        rows, wheres, left_out = [], {}, 0
+        for story, comments, where in self.comments:
+            for comment in comments:
+                if comment["type"] not in ("", "comment") or comment["approved"] in ("spam", "trash"):
+                    left_out += 1
+                    continue
+                key = f"{story.pk}:{comment['id']}"
+                wheres[key] = f"{where} › comment {comment['id']}"
+                created_at = _comment_date(comment)
+                if created_at is None:
+                    self.skip("comment", wheres[key], "comment_date_gmt", "has no date that parses")
+                    continue
+                rows.append(
+                    ImportedComment(
+                        key=key,
+                        story_id=story.pk,
+                        guest_name=(comment["author"] or "Anonymous")[:200],
+                        html=comment["content"],
+                        created_at=created_at,
+                        approved=comment["approved"] == "1",
+                        parent_key=f"{story.pk}:{comment['parent']}"
+                        if comment["parent"] not in ("", "0")
+                        else "",
+                    )
+                )
+        self.comments = []
+        if left_out:
+            self.report.count("comment", "skipped", left_out)
+            self.report.problem(
+                self.path, "comments", f"{left_out} spam, trashed, pingback or trackback left out"
+            )
+        if not rows:
+            return
+        result = import_guest_comments(rows)
+        for comment in result.created:
+            self.report.count("comment", "created")
+            if comment.status != comment.PUBLISHED:
+                self.report.count("comment", "hidden")
+        self.report.count("comment", "existing", len(result.existing))
+        for key in result.empty:
+            self.skip("comment", wheres[key], "comment_content", "is empty once unsafe HTML is removed")
 
     def byline_keys(self, item) -> tuple[list[str], list[str]]:
         """(author keys, tag keys) in order: categories first, so the first category is the primary tag."""

@@ -56,5 +56,14 @@ def member_colour(member) -> int:
 
 
 @register.filter
+def writer_colour(comment) -> int:
+    """The avatar colour: by member, or by a guest's name (an imported comment), else the first."""
+    if comment.member_id is None:
+        name = comment.guest_name
+        return hashlib.sha256(name.encode()).digest()[0] % COLOURS if name else 0
+    return member_colour(comment.member)
+
+
+@register.filter
 def badge_for(badges, member):
     return badges.get(member.pk, "") if member is not None and badges else ""

@@ -1,7 +1,6 @@
 """Importing a WordPress export (WXR 1.2) with Gutenberg and classic content."""
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from wagtail.contrib.redirects.models import Redirect
@@ -105,23 +104,3 @@ def test_external_entities_are_never_resolved(tmp_path):
     services.import_wordpress(str(path))
     story = StoryPage.objects.get(slug="leak")
     assert "TOP SECRET" not in story.title and "TOP SECRET" not in story.plaintext
-
-
-def test_comments_are_not_imported_yet_and_the_report_says_how_many(fixture_path, tmp_path):
-    comment = (
-        "<wp:comment><wp:comment_id>{n}</wp:comment_id>"
-        "<wp:comment_author><![CDATA[A reader]]></wp:comment_author>"
-        "<wp:comment_author_email><![CDATA[reader{n}@example.com]]></wp:comment_author_email>"
-        "<wp:comment_content><![CDATA[Thanks for the update.]]></wp:comment_content>"
-        "<wp:comment_approved><![CDATA[{approved}]]></wp:comment_approved></wp:comment>"
-    )
-    comments = "".join(comment.format(n=n, approved=a) for n, a in [(1, "1"), (2, "1"), (3, "0")])
-    text = Path(fixture_path("wordpress.xml")).read_text(encoding="utf-8")
-    marker = "</wp:comment_status>"
-    path = tmp_path / "with-comments.xml"
-    path.write_text(text.replace(marker, marker + comments, 1), encoding="utf-8")
-    report = services.import_wordpress(str(path))
-    assert report.get("comment", "skipped") == 3
-    assert any(
-        "2 approved and 1 other comments were not imported" in str(problem) for problem in report.problems
-    )
