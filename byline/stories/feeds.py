@@ -66,7 +66,7 @@ class LatestStoriesFeed(Feed):
         return super().__call__(request, *args, **kwargs)
 
     def stories(self):
-        return StoryPage.objects.published().filter(visibility="public").select_related("feature_image")
+        return StoryPage.objects.published().for_everyone().select_related("feature_image")
 
     def items(self, obj=None):
         stories = list(self.stories_for(obj)[:FEED_SIZE])

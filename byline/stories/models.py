@@ -161,6 +161,14 @@ class StoryQuerySet(PageQuerySet):
         # Email-only stories went to subscribers' inboxes; the site never lists them.
         return self.live().filter(email_only=False).order_by("-first_published_at", "-pk")
 
+    def for_everyone(self):
+        """Stories anyone may read. Written as "none of the other visibilities": SQLite plans an
+        equality test on the story table by scanning that table and sorting the whole archive
+        (a third of a second at 100,000 stories), while this keeps the walk down the newest-first
+        index of the published listing (a few milliseconds)."""
+        closed = [value for value, _ in StoryPage.VISIBILITY_CHOICES if value != "public"]
+        return self.exclude(visibility__in=closed)
+
     def for_cards(self):
         """Everything a story card shows, in a fixed number of queries whatever the count.
 

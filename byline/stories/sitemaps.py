@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
 from django.contrib.sitemaps import views as sitemap_views
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,7 +19,7 @@ from wagtail.contrib.sitemaps import Sitemap as WagtailSitemap
 from wagtail.contrib.sitemaps.views import prepare_sitemaps
 from wagtail.models import Site
 
-from byline.stories.models import Author, StoryPage, Tag
+from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag
 
 # Search engines read at most 50,000 URLs per sitemap file: each section splits into pages of
 # this many (?p=2, ?p=3, …), all listed by the index; one page is one slice of the section.
@@ -58,21 +58,20 @@ class TagSitemap(DjangoSitemap):
     limit = SITEMAP_LIMIT
 
     def items(self):
-        live = StoryPage.objects.published().values("pk")
-        return (
-            Tag.objects.exclude(name__startswith="#")
-            .filter(story_links__story__in=live)
-            .distinct()
-            .order_by("slug")
-        )
+        # EXISTS per tag walks the tag's own links (an index) and stops at the first live story; a
+        # join with DISTINCT would read every link in the archive (half a second at 100,000).
+        live = StoryPage.objects.published().filter(pk=OuterRef("story_id"))
+        has_live_story = Exists(StoryTag.objects.filter(tag=OuterRef("pk")).filter(Exists(live)))
+        return Tag.objects.exclude(name__startswith="#").filter(has_live_story).order_by("slug")
 
 
 class AuthorSitemap(DjangoSitemap):
     limit = SITEMAP_LIMIT
 
     def items(self):
-        live = StoryPage.objects.published().values("pk")
-        return Author.objects.filter(story_links__story__in=live).distinct().order_by("slug")
+        live = StoryPage.objects.published().filter(pk=OuterRef("story_id"))
+        has_live_story = Exists(StoryAuthor.objects.filter(author=OuterRef("pk")).filter(Exists(live)))
+        return Author.objects.filter(has_live_story).order_by("slug")
 
 
 SECTIONS = {
