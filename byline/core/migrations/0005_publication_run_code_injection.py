@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_publication_email_settings'),
+        ("core", "0004_publication_email_settings"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='publicationsettings',
-            name='run_code_injection',
-            field=models.BooleanField(default=False, help_text="Stories imported from Ghost keep their code injection (Settings › Imported code injection). When this is on, it is added to those stories' pages, and those pages alone allow inline scripts and scripts from other https sites. Leave it off unless you trust every snippet.", verbose_name='run imported code injection'),
+            model_name="publicationsettings",
+            name="run_code_injection",
+            field=models.BooleanField(
+                default=False,
+                help_text="Stories imported from Ghost keep their code injection (Settings › Imported code injection). When this is on, it is added to those stories' pages, and those pages alone allow inline scripts and scripts from other https sites. Leave it off unless you trust every snippet.",
+                verbose_name="run imported code injection",
+            ),
         ),
     ]
