@@ -12,7 +12,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
 from wagtail.images import get_image_model
-from wagtail.models import Page, Site
+from wagtail.models import Page, PageViewRestriction, Site
 
 # First path segments the site itself answers; a page slug equal to one would be unreachable.
 RESERVED_SLUGS = frozenset(
@@ -35,7 +35,39 @@ class ReservedSlugMixin:
             raise ValidationError({"slug": f"“{self.slug}” is used by the site itself; choose another slug."})
 
 
-class HomePage(Page):
+VIEW_RESTRICTIONS_KEY = "core:view-restrictions-exist"
+
+
+def view_restrictions_exist() -> bool:
+    """Whether any page has a Wagtail privacy restriction, from the cache (forgotten when one is
+    added or removed; see below)."""
+    found = cache.get(VIEW_RESTRICTIONS_KEY)
+    if found is None:
+        found = PageViewRestriction.objects.exists()
+        cache.set(VIEW_RESTRICTIONS_KEY, found, 3600)
+    return found
+
+
+class ViewRestrictionsMixin:
+    """Publications rarely restrict pages with Wagtail's privacy setting (members-only stories use
+    their own visibility). While no page is restricted, serving a page skips the two queries that
+    look for restrictions on it and on its ancestors."""
+
+    def get_view_restrictions(self):
+        if not view_restrictions_exist():
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
+
+
+@receiver(post_save, sender=PageViewRestriction)
+@receiver(post_delete, sender=PageViewRestriction)
+def _forget_view_restrictions(sender, **kwargs):
+    cache.delete(VIEW_RESTRICTIONS_KEY)
+    # Again after commit: a reader between the two could have cached the old answer.
+    transaction.on_commit(lambda: cache.delete(VIEW_RESTRICTIONS_KEY))
+
+
+class HomePage(ViewRestrictionsMixin, Page):
     """The site root. Its listing is served by the stories app's home view (see byline/urls.py);
     this page carries the site's place in the tree and its SEO fields."""
 

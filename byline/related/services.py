@@ -27,7 +27,7 @@ from byline.related.engine import (
     term_counts,
 )
 from byline.related.models import MAX_PINS, PinnedStory, Posting, RelatedStory, StoryProfile, Term
-from byline.stories.models import StoryAuthor, StoryPage, StoryTag, load_cards
+from byline.stories.models import StoryAuthor, StoryPage, StoryTag, prepare_cards
 
 OFFER_TO = 20  # a new or edited story is offered to the lists of this many stories most like it
 CHUNK = 900  # ids or terms per IN (...) clause: well under every database's limit on parameters
@@ -47,21 +47,24 @@ def is_candidate(story: StoryPage) -> bool:
 
 
 def related_for_page(story: StoryPage, count: int = RELATED_COUNT) -> list[StoryPage]:
-    """The stored list, ready for cards: one query for the ids, then load_cards' fixed few.
+    """The stored list, ready for cards: the stories in one query with their list rows, then
+    prepare_cards' fixed few (authors, tags, renditions).
 
     The list is filtered again here, so a story unpublished a moment ago never shows, even before
     the task that refills the lists has run.
     """
     if not story.pk:
         return []
-    ids = (
+    rows = (
         RelatedStory.objects.filter(
             story_id=story.pk, related__live=True, related__visibility="public", related__email_only=False
         )
-        .order_by("position")
-        .values_list("related_id", flat=True)[:count]
+        .select_related("related__feature_image")
+        .order_by("position")[:count]
     )
-    return load_cards(ids)
+    stories = [row.related for row in rows]
+    prepare_cards(stories)
+    return stories
 
 
 # ----- one story ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from wagtail.search import index
 
 from byline import pagecache
 from byline.core.blocks import StoryBodyBlock
-from byline.core.models import ReservedSlugMixin
+from byline.core.models import ReservedSlugMixin, ViewRestrictionsMixin
 from byline.lib import text
 from byline.lib.bulk import bulk_change_finished, in_bulk_change
 from byline.stories.forms import StoryPageForm
@@ -317,7 +317,7 @@ def listings_changed(**kwargs) -> None:
     transaction.on_commit(forget)  # again: a count read while the change was uncommitted is old
 
 
-class StoryPage(ReservedSlugMixin, Page):
+class StoryPage(ViewRestrictionsMixin, ReservedSlugMixin, Page):
     """A story: the unit of publishing. Its derived fields are computed on every save."""
 
     VISIBILITY_CHOICES = [("public", "Everyone"), ("members", "Members only")]
@@ -596,7 +596,7 @@ class StoryTag(Orderable):
         indexes = [models.Index(fields=["tag", "story"], name="stories_by_tag")]
 
 
-class StandalonePage(ReservedSlugMixin, Page):
+class StandalonePage(ViewRestrictionsMixin, ReservedSlugMixin, Page):
     """A page outside the stream of stories: About, Contact, a masthead."""
 
     body = StreamField(StoryBodyBlock(), blank=True, use_json_field=True)

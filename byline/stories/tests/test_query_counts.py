@@ -15,7 +15,7 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from byline.comments.models import CommentSettings
-from byline.core.models import PublicationSettings
+from byline.core.models import PublicationSettings, view_restrictions_exist
 from byline.stories.models import StoryPage
 from conftest import paragraph_body
 
@@ -138,6 +138,7 @@ def test_query_counts_do_not_depend_on_the_rendition_cache(client, newsroom):
         # Nor are the site settings, cached on purpose (byline.core.models.CachedSiteSettingMixin).
         PublicationSettings.cached_for_site(Site.objects.get())
         CommentSettings.cached_for_site(Site.objects.get())
+        view_restrictions_exist()  # and whether any page is private (ViewRestrictionsMixin)
         with CaptureQueriesContext(connection) as context:
             client.get(url)
         # A listing's count is cached too (StoryPage listings' cached_count): read once again.
