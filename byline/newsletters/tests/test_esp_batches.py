@@ -206,7 +206,7 @@ def test_a_rejected_batch_is_tried_one_by_one_and_only_the_bad_address_fails(mai
     reason="the SQLite test database is in memory with a shared cache, which refuses a second writing "
     "thread outright; PostgreSQL (CI) runs this, and tests/e2e/test_send_crash.py runs two workers on SQLite",
 )
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # flushes: restore the migrated rows
 def test_two_workers_share_a_send_without_a_duplicate(mailgun, subscribe, newsletter, make_story, settings):
     readers(subscribe, 24)
     # Created without queueing: the test suite's immediate task backend would send it on publish.
