@@ -332,7 +332,8 @@ ANYMAIL = {"WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "")}
 # The anonymous page cache (byline/pagecache/README.md): on by default. Pages live this many seconds
 # at most (purges make them stale sooner); a CDN may keep them s-maxage seconds. With a folder set,
 # anonymous HTML pages are also written there as files for nginx to serve (deploy/nginx.conf).
-PAGECACHE_ENABLED = env_bool("BYLINE_PAGE_CACHE", True)
+# Off by default with DEBUG: someone changing templates wants to see the change on the next reload.
+PAGECACHE_ENABLED = env_bool("BYLINE_PAGE_CACHE", not DEBUG)
 PAGECACHE_SECONDS = env_int("BYLINE_PAGE_CACHE_SECONDS", 3600, minimum=1)
 PAGECACHE_CDN_SECONDS = env_int("BYLINE_CDN_MAX_AGE", 60, minimum=0)
 PAGECACHE_STATIC_DIR = env_str("BYLINE_STATIC_PAGES_DIR", "")

@@ -158,6 +158,7 @@ def child_env(data_dir: Path, smtp_port: int, site_port: int) -> dict[str, str]:
         BYLINE_URL=f"http://127.0.0.1:{site_port}",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         DEBUG="1",  # static files from the app folders: no collectstatic needed
+        BYLINE_PAGE_CACHE="on",  # DEBUG would switch it off
         NEWSLETTER_CONNECTIONS="1",
         NEWSLETTER_CHUNK_SIZE="20",
         LOG_LEVEL="WARNING",
