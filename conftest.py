@@ -46,7 +46,10 @@ def empty_cache():
     one) must not outlive the rows its rollback removed."""
     from django.core.cache import cache
 
+    from byline.pagecache.store import forget_memo
+
     cache.clear()
+    forget_memo()  # this process's memo of the cache (generations, and what is tagged with them)
 
 
 @pytest.fixture
@@ -123,7 +126,10 @@ def make_story(home, make_author):
         if live:
             story.save_revision().publish()
             when = published_at or timezone.now() - timedelta(minutes=counter["n"])
-            StoryPage.objects.filter(pk=story.pk).update(first_published_at=when)
+            # Dated as published then, in the listings too (StoryPage.listed_at) unless email-only.
+            dated = StoryPage.objects.filter(pk=story.pk)
+            dated.update(first_published_at=when)
+            dated.filter(listed_at__isnull=False).update(listed_at=when)
         story.refresh_from_db()
         return story
 

@@ -183,6 +183,7 @@ def load(plans: list[Plan]) -> list[int]:
                 excerpt=item.text[:500],
                 word_count=item.text.count(" ") + 1,
                 reading_time=max(1, item.text.count(" ") // 275),
+                listed_at=when,
             )
             stories.append(story)
             if item.tag is not None:

@@ -648,7 +648,10 @@ def _save(story, status: str, published_at) -> None:
         revision.publish()
         if status == "published" and published_at and published_at <= timezone.now():
             # type(): stories and standalone pages are saved here alike.
-            type(story).objects.filter(pk=story.pk).update(first_published_at=published_at)
+            dated = type(story).objects.filter(pk=story.pk)
+            dated.update(first_published_at=published_at)
+            if isinstance(story, StoryPage):  # a listed story moves to its date in the listings
+                dated.filter(listed_at__isnull=False).update(listed_at=published_at)
     elif story.live:
         story.unpublish()
 

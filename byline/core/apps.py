@@ -19,11 +19,14 @@ def _purge_pages_on_site_wide_changes() -> None:
     """Publication settings, and pages other than stories (home, About), show on or steer every
     page: a change to them forgets the whole page cache. Stories purge precisely (stories/signals)."""
     from django.db.models.signals import post_delete, post_save
+    from wagtail.models import Site
     from wagtail.signals import page_published, page_unpublished
 
     from byline.core.models import PublicationSettings
 
     post_save.connect(_purge_everything, sender=PublicationSettings, dispatch_uid="pagecache-publication")
+    post_save.connect(_purge_for_sites, sender=Site, dispatch_uid="pagecache-site-saved")
+    post_delete.connect(_purge_for_sites, sender=Site, dispatch_uid="pagecache-site-deleted")
     page_published.connect(_purge_for_pages, dispatch_uid="pagecache-page-published")
     page_unpublished.connect(_purge_for_pages, dispatch_uid="pagecache-page-unpublished")
     post_delete.connect(_purge_for_pages, dispatch_uid="pagecache-page-deleted")
@@ -38,6 +41,18 @@ def _purge_everything(sender, **kwargs) -> None:
     # A settings row created on first read holds the defaults pages already show: nothing to purge.
     if not in_bulk_change() and not kwargs.get("created"):
         transaction.on_commit(purge_all)
+
+
+def _purge_for_sites(sender, **kwargs) -> None:
+    """A Site's address or root steers every URL and route; each process's copy of the sites
+    (core.services.site_for_request) is forgotten with the pages. Now and after commit: a request in
+    between could copy the old row again."""
+    from django.db import transaction
+
+    from byline.pagecache import purge_all
+
+    purge_all()
+    transaction.on_commit(purge_all)
 
 
 def _purge_for_pages(sender, **kwargs) -> None:

@@ -981,7 +981,7 @@ def publish_story(home, plan: StoryPlan, *, authors, tags, demo_tag, pool, now: 
         # Listings order by publication date: spread the demo over the last SPREAD days.
         when = now - SPREAD * plan.age
         StoryPage.objects.filter(pk=story.pk).update(
-            first_published_at=when, last_published_at=when, latest_revision_created_at=when
+            first_published_at=when, last_published_at=when, latest_revision_created_at=when, listed_at=when
         )
         Revision.objects.filter(pk=revision.pk).update(created_at=when)
     return story

@@ -1,9 +1,11 @@
-"""A strict Content-Security-Policy for the public site.
+"""The public site's middleware: the Site a request is for, and a strict Content-Security-Policy.
 
 The theme ships its own scripts and styles and loads nothing from other hosts, so the policy can
 forbid everything else. Story embeds (video players) are the one exception and live in frames.
 Wagtail's admin manages its own pages and is left alone.
 """
+
+from byline.core.services import site_for_request
 
 PUBLIC_POLICY = "; ".join(
     [
@@ -55,3 +57,16 @@ class ContentSecurityPolicyMiddleware:
             )
             response.headers.setdefault("Permissions-Policy", "interest-cohort=(), camera=(), microphone=()")
         return response
+
+
+class SiteMiddleware:
+    """Tells Wagtail which Site a request is for from this process's copy (core.services), so pages,
+    feeds, sitemaps and the API skip Wagtail's per-request site query. After the page cache: a
+    cached page needs no site at all."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request._wagtail_site = site_for_request(request)
+        return self.get_response(request)

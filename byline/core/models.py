@@ -1,5 +1,6 @@
 """The publication: its home page and its site-wide settings."""
 
+from django.apps import apps
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -79,6 +80,23 @@ class HomePage(ViewRestrictionsMixin, Page):
 
     class Meta:
         verbose_name = "home page"
+
+    def route(self, request, path_components):
+        # A story's address is /<slug>/. Wagtail would find the child page, then load its story
+        # fields in a second query; one query does both. Anything else (a draft, an About page, a
+        # deeper path) takes Wagtail's way.
+        if len(path_components) == 1:
+            story = (
+                apps.get_model("stories", "StoryPage")
+                .objects.child_of(self)
+                .live()
+                .filter(slug=path_components[0])
+                .first()
+            )
+            if story is not None:
+                story._cached_parent_obj = self
+                return story.route(request, [])
+        return super().route(request, path_components)
 
 
 # Settings are read by every public request and change a few times a year: they are kept in

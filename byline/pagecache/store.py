@@ -76,6 +76,20 @@ def generations(dependencies, now: float | None = None) -> dict[str, tuple[str |
     return found
 
 
+def current_generation(dependency: str) -> str:
+    """The dependency's generation token, giving it one if it has none yet (a cache that was
+    emptied), so that what is tagged with it is told apart from what came before the emptying."""
+    token = generations([dependency])[dependency][0]
+    if token is None:
+        # Not a purge (no moment is recorded: pages being rendered may still be stored), and `add`
+        # keeps a token another process gave it meanwhile.
+        _cache().add(_generation_key(dependency), (secrets.token_hex(8), 0.0), None)
+        with _memo_lock:
+            _memo.pop(dependency, None)
+        token = generations([dependency])[dependency][0]
+    return token
+
+
 class _RecentPages:
     """The pages this process served last, so a popular page costs no cache read or unpickling.
     Safe to keep: a page is only ever served after its generations are checked, and those carry

@@ -32,7 +32,7 @@ def make_stories(make_story):
             story = make_story(title.format(n=n), live=False, **fields)
             when = now - timedelta(minutes=n + 1)
             StoryPage.objects.filter(pk=story.pk).update(
-                live=True, first_published_at=when, last_published_at=when
+                live=True, first_published_at=when, last_published_at=when, listed_at=when
             )
             story.refresh_from_db()
             stories.append(story)

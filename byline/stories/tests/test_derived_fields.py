@@ -1,5 +1,10 @@
 """A story's plaintext, excerpt, reading time and word count are derived from its body and stored
-whenever it is saved or published (Ghost's rules: see byline/lib/text.py)."""
+whenever it is saved or published (Ghost's rules: see byline/lib/text.py); its listing date from
+whether and when it is published."""
+
+from datetime import timedelta
+
+from django.utils import timezone
 
 from byline.stories.models import StoryPage
 from conftest import paragraph_body
@@ -124,3 +129,60 @@ def test_a_new_custom_excerpt_updates_the_excerpt(make_story):
     story.custom_excerpt = "A standfirst."
     story.save_revision().publish()
     assert fresh(story).excerpt == "A standfirst."
+
+
+# ----- the listing date: StoryPage.listed_at, what every listing filters and orders by ------------
+
+
+def listed_ids() -> list[int]:
+    return list(StoryPage.objects.published().values_list("pk", flat=True))
+
+
+def test_a_published_story_is_listed_at_its_publication_date(make_story):
+    story = fresh(make_story("Quay"))
+    assert story.listed_at == story.first_published_at
+    assert listed_ids() == [story.pk]
+
+
+def test_a_draft_is_not_listed_until_it_is_published(make_story):
+    story = make_story("Not yet", live=False)
+    assert fresh(story).listed_at is None and listed_ids() == []
+
+    story.save_revision().publish()
+
+    assert fresh(story).listed_at == fresh(story).first_published_at
+    assert listed_ids() == [story.pk]
+
+
+def test_unpublishing_takes_a_story_off_the_listings(make_story):
+    story = make_story("Withdrawn")
+
+    story.unpublish()
+
+    assert fresh(story).listed_at is None
+    assert listed_ids() == []
+
+
+def test_an_email_only_story_is_never_listed_and_an_edit_to_it_takes_one_off(make_story):
+    letter = make_story("Letter", email_only=True)
+    story = make_story("Story")
+    assert fresh(letter).listed_at is None
+    assert listed_ids() == [story.pk]
+
+    story.email_only = True
+    story.save_revision().publish()
+
+    assert listed_ids() == []
+
+
+def test_listings_order_by_publication_date_newest_first(make_story):
+    older = make_story("Older", published_at=timezone.now() - timedelta(days=2))
+    newer = make_story("Newer", published_at=timezone.now() - timedelta(days=1))
+    assert listed_ids() == [newer.pk, older.pk]
+
+
+def test_a_save_of_only_the_live_flag_keeps_the_listing_date_in_step(make_story):
+    story = fresh(make_story("Flag"))
+    story.live = False
+    story.save(update_fields=["live"])
+    assert fresh(story).listed_at is None

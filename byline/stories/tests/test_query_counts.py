@@ -73,7 +73,7 @@ def newsroom(make_story, make_author, make_tag, make_image):
             )
             when = timezone.now() - timedelta(hours=100 - n)
             StoryPage.objects.filter(pk=story.pk).update(
-                live=True, first_published_at=when, last_published_at=when
+                live=True, first_published_at=when, last_published_at=when, listed_at=when
             )
         return story
 

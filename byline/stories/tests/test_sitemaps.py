@@ -57,6 +57,27 @@ def test_the_index_gives_each_page_section_the_date_of_its_newest_change(client,
     assert datetime.fromisoformat(dates[f"{ROOT}/sitemap-posts.xml"]) == newest
 
 
+def test_the_index_reads_no_story_rows_once_counted_and_follows_the_next_publish(
+    client, make_story, django_assert_num_queries
+):
+    from byline.stories.models import StoryPage
+
+    make_story()
+    xml(client, "/sitemap.xml")
+    with django_assert_num_queries(2):  # sizes and newest dates come from the listing cache
+        xml(client, "/sitemap.xml")
+
+    later = make_story(published_at=timezone.now() + timedelta(minutes=5))
+    later.refresh_from_db()
+    index = xml(client, "/sitemap.xml")
+    dates = {
+        entry.findtext("sm:loc", namespaces=NS): entry.findtext("sm:lastmod", namespaces=NS)
+        for entry in index.findall("sm:sitemap", NS)
+    }
+    newest = max(StoryPage.objects.values_list("last_published_at", flat=True))
+    assert datetime.fromisoformat(dates[f"{ROOT}/sitemap-posts.xml"]) == newest
+
+
 def test_posts_sitemap_has_live_stories_only_with_absolute_urls_and_lastmod(client, make_story, about):
     published = make_story("Published")
     members = make_story("For members", visibility="members")
