@@ -24,6 +24,9 @@ from django.core.cache import caches
 
 EVERYTHING = "*"  # every page depends on it: purged by purge_all()
 MEMO_SECONDS = 0.5
+# Every story has its own dependency: past this many remembered ones, the stale are dropped, so a
+# crawl through a 100,000-story archive does not leave 100,000 entries in every process.
+MEMO_SIZE = 4096
 # A purge this close before rendering began (or during it) means the page may hold the old
 # content: it is served but not stored. The margin covers clocks of different web machines.
 PURGE_MARGIN_SECONDS = 1.0
@@ -69,11 +72,22 @@ def generations(dependencies, now: float | None = None) -> dict[str, tuple[str |
         keys = {_generation_key(dependency): dependency for dependency in missing}
         stored = _cache().get_many(list(keys))
         with _memo_lock:
+            if len(_memo) + len(keys) > MEMO_SIZE:
+                _forget_stale(now)
             for key, dependency in keys.items():
                 token, purged_at = stored.get(key, (None, 0.0))
                 _memo[dependency] = (token, purged_at, now)
                 found[dependency] = (token, purged_at)
     return found
+
+
+def _forget_stale(now: float) -> None:
+    """Drop what the memo would read again anyway (older than MEMO_SECONDS); if every entry is
+    fresh (a burst of distinct pages), all of it. Called with the lock held."""
+    for dependency in [d for d, (_, _, read_at) in _memo.items() if now - read_at >= MEMO_SECONDS]:
+        del _memo[dependency]
+    if len(_memo) >= MEMO_SIZE:
+        _memo.clear()
 
 
 def current_generation(dependency: str) -> str:

@@ -23,9 +23,10 @@ def _archive_memberships(story_id) -> tuple[set, set]:
     return tags, authors
 
 
-def _remember_memberships(sender, instance, **kwargs):
+def _remember_memberships(sender, instance, update_fields=None, **kwargs):
     # Before publishing replaces the tag and author rows: the archives the story leaves change too.
-    if instance.pk and not in_bulk_change():
+    # Only a whole save rewrites those rows; a draft saved (save_revision) names its few fields.
+    if instance.pk and update_fields is None and not in_bulk_change():
         instance._pagecache_memberships = _archive_memberships(instance.pk)
 
 
