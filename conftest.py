@@ -13,7 +13,7 @@ from wagtail.models import Site
 
 from byline.core.models import HomePage
 from byline.lib.smtp_sink import Collector, free_port
-from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag
+from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag, copy_listing_dates
 
 
 def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
@@ -130,6 +130,7 @@ def make_story(home, make_author):
             dated = StoryPage.objects.filter(pk=story.pk)
             dated.update(first_published_at=when)
             dated.filter(listed_at__isnull=False).update(listed_at=when)
+            copy_listing_dates([story.pk])
         story.refresh_from_db()
         return story
 

@@ -125,7 +125,7 @@ def load(plans: list[Plan]) -> list[int]:
     from wagtail.models import Page
 
     from byline.core.models import HomePage
-    from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag
+    from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag, copy_listing_dates
 
     home = HomePage.objects.get(depth=2)
     authors = Author.objects.bulk_create(
@@ -194,6 +194,7 @@ def load(plans: list[Plan]) -> list[int]:
         Page.objects.filter(pk=home.pk).update(numchild=len(plans))
         StoryTag.objects.bulk_create(tag_links, batch_size=5000)
         StoryAuthor.objects.bulk_create(author_links, batch_size=5000)
+        copy_listing_dates()  # the links carry their story's listing date (tag and author archives)
     return ids
 
 
@@ -224,7 +225,7 @@ def dress_site(ids: list[int], plans: list[Plan]) -> None:
     and a second author on one story in CO_AUTHORED_EVERY. Bulk statements only."""
     from django.db import connection, transaction
 
-    from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag
+    from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag, copy_listing_dates
 
     sections = Tag.objects.bulk_create(
         [Tag(name=f"Section {n}", slug=f"section-{n}") for n in range(SECTIONS)]
@@ -262,6 +263,7 @@ def dress_site(ids: list[int], plans: list[Plan]) -> None:
             ],
             batch_size=5000,
         )
+        copy_listing_dates()
 
 
 def body_json(text: str) -> str:

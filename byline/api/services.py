@@ -29,6 +29,7 @@ from byline.stories.models import (
     Tag,
     byline_prefetches,
     cached_count,
+    copy_listing_dates,
     load_bodies,
 )
 
@@ -652,6 +653,7 @@ def _save(story, status: str, published_at) -> None:
             dated.update(first_published_at=published_at)
             if isinstance(story, StoryPage):  # a listed story moves to its date in the listings
                 dated.filter(listed_at__isnull=False).update(listed_at=published_at)
+                copy_listing_dates([story.pk])
     elif story.live:
         story.unpublish()
 

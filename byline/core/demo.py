@@ -955,6 +955,8 @@ def _body_images(plan: StoryPlan) -> set[int]:
 
 def publish_story(home, plan: StoryPlan, *, authors, tags, demo_tag, pool, now: datetime):
     """Create, publish and back-date one story, all or nothing."""
+    from byline.stories.models import copy_listing_dates
+
     StoryPage, StoryAuthor, StoryTag = _model("StoryPage"), _model("StoryAuthor"), _model("StoryTag")
     feature = pool[plan.feature_image]
     story_tags = [tags[index] for index in plan.tags] + [demo_tag]
@@ -983,6 +985,7 @@ def publish_story(home, plan: StoryPlan, *, authors, tags, demo_tag, pool, now: 
         StoryPage.objects.filter(pk=story.pk).update(
             first_published_at=when, last_published_at=when, latest_revision_created_at=when, listed_at=when
         )
+        copy_listing_dates([story.pk])  # the story's tag and author archives are ordered by it too
         Revision.objects.filter(pk=revision.pk).update(created_at=when)
     return story
 

@@ -130,7 +130,7 @@ class ArchiveImporter:
         source.page = page
         if page.pk is None and go_live_at is None:
             page.refresh_derived_fields()
-            self.batch.add(page, [*links, source])
+            self.batch.add(page, [*date_links(links, page), source])
             return
         self.batch.flush()
         if page.pk:
@@ -139,7 +139,7 @@ class ArchiveImporter:
             self.home.add_child(instance=page)
         StoryAuthor.objects.filter(story_id=page.pk).delete()
         StoryTag.objects.filter(story_id=page.pk).delete()
-        for model, rows in itertools.groupby(links, type):
+        for model, rows in itertools.groupby(date_links(links, page), type):
             model.objects.bulk_create(rows)
         if go_live_at:
             page.go_live_at = go_live_at
@@ -188,3 +188,11 @@ class ArchiveImporter:
             author, _ = Author.objects.get_or_create(slug="staff", defaults={"name": "Staff"})
         self.report.problem(where, "authors", f"no author in the file; credited to {author.name}")
         return author
+
+
+def date_links(links: list, page) -> list:
+    """Author and tag links are written in bulk, without their save(): they take the story's
+    listing date here (StoryTag.listed_at: what its archives are ordered by)."""
+    for link in links:
+        link.listed_at = page.listed_at
+    return links

@@ -60,6 +60,7 @@ def related_for_page(story: StoryPage, count: int = RELATED_COUNT) -> list[Story
             story_id=story.pk, related__live=True, related__visibility="public", related__email_only=False
         )
         .select_related("related__feature_image")
+        .defer("related__body", "related__plaintext")  # cards show the stored excerpt
         .order_by("position")[:count]
     )
     stories = [row.related for row in rows]

@@ -142,7 +142,12 @@ class TagFeed(LatestStoriesFeed):
         return tag.get_absolute_url()
 
     def stories_for(self, tag):
-        return self.stories().filter(story_tags__tag=tag)
+        # Walks the tag's links newest first (StoryTag.listed_at) rather than sorting its stories.
+        return (
+            self.stories()
+            .filter(story_tags__tag=tag, story_tags__listed_at__isnull=False)
+            .order_by("-story_tags__listed_at", "-pk")
+        )
 
 
 class AuthorFeed(LatestStoriesFeed):
@@ -156,7 +161,11 @@ class AuthorFeed(LatestStoriesFeed):
         return author.get_absolute_url()
 
     def stories_for(self, author):
-        return self.stories().filter(story_authors__author=author)
+        return (
+            self.stories()
+            .filter(story_authors__author=author, story_authors__listed_at__isnull=False)
+            .order_by("-story_authors__listed_at", "-pk")
+        )
 
 
 # Feed objects keep the request on themselves, so each request gets its own instance (a shared one

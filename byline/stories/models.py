@@ -171,6 +171,11 @@ class StoryQuerySet(PageQuerySet):
         closed = [value for value, _ in StoryPage.VISIBILITY_CHOICES if value != "public"]
         return self.exclude(visibility__in=closed)
 
+    def for_card_fields(self):
+        """The story rows a card reads, with their feature images: not the body and its plain
+        text, the two largest columns (a card shows the stored excerpt)."""
+        return self.select_related("feature_image").defer("body", "plaintext")
+
     def for_cards(self):
         """Everything a story card shows, in a fixed number of queries whatever the count.
 
@@ -202,7 +207,7 @@ def load_cards(ids) -> list["StoryPage"]:
     ids = list(ids)
     if not ids:
         return []
-    stories = StoryPage.objects.filter(pk__in=ids).select_related("feature_image").in_bulk()
+    stories = StoryPage.objects.filter(pk__in=ids).for_card_fields().in_bulk()
     cards = [stories[pk] for pk in ids if pk in stories]
     prepare_cards(cards)
     return cards
@@ -503,9 +508,18 @@ class StoryPage(ViewRestrictionsMixin, ReservedSlugMixin, Page):
                     "plaintext", "excerpt", "reading_time", "word_count",
                 }  # fmt: skip
         self.listed_at = self.listing_date()
-        if update_fields is not None and LISTED_BY & set(update_fields):
+        relisted = update_fields is None or bool(LISTED_BY & set(update_fields))
+        if update_fields is not None and relisted:
             kwargs["update_fields"] = set(kwargs["update_fields"]) | {"listed_at"}
-        return super().save(*args, **kwargs)
+        saved = super().save(*args, **kwargs)
+        if relisted:
+            # Links written with this save already carry the date; the others (an unpublish
+            # writes no links) are brought in step.
+            for link in (StoryAuthor, StoryTag):
+                link.objects.filter(story_id=self.pk).exclude(listed_at=self.listed_at).update(
+                    listed_at=self.listed_at
+                )
+        return saved
 
     def listing_date(self):
         """`listed_at` as this story's fields say it should be: its publication date while it is
@@ -607,28 +621,76 @@ class StoryPage(ViewRestrictionsMixin, ReservedSlugMixin, Page):
         ]
 
 
-class StoryAuthor(Orderable):
+class ListedLink(Orderable):
+    """A story's link to one of its archives (an author's, a tag's), carrying the story's
+    `listed_at`: the archive then walks one index of this table newest first, as the home walks
+    the stories' own (a section tag on 12,500 of 100,000 stories sorted them all: 50 ms).
+
+    Kept equal to the story's by this save() (a publish writes the links with the story) and by
+    StoryPage.save() (publishing or unpublishing alone leaves the links be); code that updates
+    stories in bulk calls copy_listing_dates()."""
+
+    listed_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta(Orderable.Meta):
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.listed_at = self.story.listed_at
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "listed_at"}
+        super().save(*args, **kwargs)
+
+
+class StoryAuthor(ListedLink):
     story = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="story_authors")
     author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="story_links")
 
     panels = [FieldPanel("author")]
 
-    class Meta(Orderable.Meta):
+    class Meta(ListedLink.Meta):
         constraints = [models.UniqueConstraint(fields=["story", "author"], name="unique_author_per_story")]
-        # An author's archive and feed: their stories' ids straight from the index.
-        indexes = [models.Index(fields=["author", "story"], name="stories_by_author")]
+        indexes = [
+            # The API's author: filter and the author's counts: their stories' ids from the index.
+            models.Index(fields=["author", "story"], name="stories_by_author"),
+            # The author's archive and feed, newest first.
+            models.Index(
+                fields=["author", "listed_at", "story"],
+                condition=models.Q(listed_at__isnull=False),
+                name="author_archive_newest_first",
+            ),
+        ]
 
 
-class StoryTag(Orderable):
+class StoryTag(ListedLink):
     story = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="story_tags")
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="story_links")
 
     panels = [FieldPanel("tag")]
 
-    class Meta(Orderable.Meta):
+    class Meta(ListedLink.Meta):
         constraints = [models.UniqueConstraint(fields=["story", "tag"], name="unique_tag_per_story")]
-        # A tag's archive, feed and the API's tag: filter: its stories' ids straight from the index.
-        indexes = [models.Index(fields=["tag", "story"], name="stories_by_tag")]
+        indexes = [
+            # The API's tag: filter and the tag's counts: its stories' ids from the index.
+            models.Index(fields=["tag", "story"], name="stories_by_tag"),
+            # The tag's archive and feed, newest first.
+            models.Index(
+                fields=["tag", "listed_at", "story"],
+                condition=models.Q(listed_at__isnull=False),
+                name="tag_archive_newest_first",
+            ),
+        ]
+
+
+def copy_listing_dates(story_ids=None) -> None:
+    """Each story's listed_at onto its author and tag links (every link when no ids are given):
+    after stories were updated or written in bulk, bypassing StoryPage.save()."""
+    listed_at = models.Subquery(
+        StoryPage.objects.filter(pk=models.OuterRef("story_id")).values("listed_at")[:1]
+    )
+    for link in (StoryAuthor, StoryTag):
+        links = link.objects.all() if story_ids is None else link.objects.filter(story_id__in=story_ids)
+        links.update(listed_at=listed_at)
 
 
 class StandalonePage(ViewRestrictionsMixin, ReservedSlugMixin, Page):

@@ -8,7 +8,9 @@ from django.utils.functional import cached_property
 from byline import pagecache
 from byline.stories.models import (
     Author,
+    StoryAuthor,
     StoryPage,
+    StoryTag,
     Tag,
     cached_count,
     card_dependencies,
@@ -31,25 +33,34 @@ class CountedPaginator(Paginator):
         return self.known_count
 
 
-def paginate(stories, page_number: int | None, listing: str):
+def paginate(story_ids, page_number: int | None, listing: str):
     """One page of story ids (page 1 when no number is given), or 404 for page 0 and pages past
-    the end (never a 500).
+    the end (never a 500). `story_ids`: a query of ids in the listing's order.
 
     Indexed offsets rather than keysets: /page/N/ is Ghost's address scheme and must keep working,
-    and the offset walks an index matching the ORDER BY (migration 0003), N × 15 entries, instead
-    of sorting the archive. The count comes from the listing cache (`cached_count`, keyed by
-    `listing`), so a page costs one query for its ids; load_cards then loads its stories.
+    and the offset walks an index matching the ORDER BY (migrations 0004 and 0005), N × 15
+    entries, instead of sorting the archive. The count comes from the listing cache
+    (`cached_count`, keyed by `listing`), so a page costs one query for its ids; load_cards then
+    loads its stories.
     """
     page_number = 1 if page_number is None else page_number
     if page_number < 1:
         raise Http404("No such page")
-    count = cached_count(stories, listing)
+    count = cached_count(story_ids, listing)
     try:
-        return CountedPaginator(stories.values_list("pk", flat=True), STORIES_PER_PAGE, count).page(
-            page_number
-        )
+        return CountedPaginator(story_ids, STORIES_PER_PAGE, count).page(page_number)
     except EmptyPage:
         raise Http404("No such page")
+
+
+def archive_ids(links):
+    """A tag's or author's stories, newest first, from their links alone (StoryTag/StoryAuthor
+    carry each story's listing date)."""
+    return (
+        links.filter(listed_at__isnull=False)
+        .order_by("-listed_at", "-story_id")
+        .values_list("story_id", flat=True)
+    )
 
 
 def first_page_redirect(base_path: str, page_number: int | None):
@@ -65,7 +76,7 @@ def home(request, page_number: int | None = None):
     # story shows twice and page 2 starts where page 1 ended.
     featured_id = published.filter(featured=True).values_list("pk", flat=True).first()
     listing = published.exclude(pk=featured_id) if featured_id else published
-    page = paginate(listing, page_number, f"home:{featured_id}")
+    page = paginate(listing.values_list("pk", flat=True), page_number, f"home:{featured_id}")
     lead = [featured_id] if featured_id and page.number == 1 else []
     stories = load_cards(lead + list(page.object_list))
     featured = stories.pop(0) if lead and stories and stories[0].pk == featured_id else None
@@ -84,7 +95,7 @@ def tag_archive(request, slug: str, page_number: int | None = None):
     if response := first_page_redirect(tag.get_absolute_url(), page_number):
         return response
     prefetch_renditions([tag.feature_image] if tag.feature_image else [])
-    page = paginate(StoryPage.objects.published().filter(story_tags__tag=tag), page_number, f"tag:{tag.pk}")
+    page = paginate(archive_ids(StoryTag.objects.filter(tag=tag)), page_number, f"tag:{tag.pk}")
     stories = load_cards(page.object_list)
     pagecache.depends_on(request, f"tag:{tag.pk}", f"tag-stories:{tag.pk}", *card_dependencies(stories))
     return render(
@@ -104,8 +115,9 @@ def author_archive(request, slug: str, page_number: int | None = None):
     if response := first_page_redirect(author.get_absolute_url(), page_number):
         return response
     prefetch_renditions([author.photo] if author.photo else [])
-    stories = StoryPage.objects.published().filter(story_authors__author=author)
-    page = paginate(stories, page_number, f"author:{author.pk}")
+    page = paginate(
+        archive_ids(StoryAuthor.objects.filter(author=author)), page_number, f"author:{author.pk}"
+    )
     stories = load_cards(page.object_list)
     pagecache.depends_on(
         request, f"author:{author.pk}", f"author-stories:{author.pk}", *card_dependencies(stories)

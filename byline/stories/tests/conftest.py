@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from byline.stories.models import StoryPage
+from byline.stories.models import StoryPage, copy_listing_dates
 
 
 @pytest.fixture
@@ -34,6 +34,7 @@ def make_stories(make_story):
             StoryPage.objects.filter(pk=story.pk).update(
                 live=True, first_published_at=when, last_published_at=when, listed_at=when
             )
+            copy_listing_dates([story.pk])
             story.refresh_from_db()
             stories.append(story)
         return stories

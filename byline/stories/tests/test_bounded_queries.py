@@ -23,7 +23,7 @@ from byline.core.models import PublicationSettings
 from byline.members.models import Member
 from byline.related.models import RelatedStory
 from byline.stories import sitemaps
-from byline.stories.models import StoryPage
+from byline.stories.models import StoryPage, copy_listing_dates
 from conftest import paragraph_body
 
 # The measured figures when this file was written; a page over its bound is a regression.
@@ -106,6 +106,7 @@ class Newsroom:
             StoryPage.objects.filter(pk=story.pk).update(
                 live=True, first_published_at=when, last_published_at=when, listed_at=when
             )
+            copy_listing_dates([story.pk])
             self.stories.append(story)
         newest = self.stories[-1]
         RelatedStory.objects.filter(story=newest).delete()

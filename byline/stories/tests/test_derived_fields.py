@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from byline.stories.models import StoryPage
+from byline.stories.models import StoryAuthor, StoryPage, StoryTag, copy_listing_dates
 from conftest import paragraph_body
 
 
@@ -186,3 +186,43 @@ def test_a_save_of_only_the_live_flag_keeps_the_listing_date_in_step(make_story)
     story.live = False
     story.save(update_fields=["live"])
     assert fresh(story).listed_at is None
+
+
+def link_dates(story) -> set:
+    return {
+        *StoryTag.objects.filter(story=story).values_list("listed_at", flat=True),
+        *StoryAuthor.objects.filter(story=story).values_list("listed_at", flat=True),
+    }
+
+
+def test_a_story_s_tag_and_author_links_carry_its_listing_date(make_story, make_tag):
+    story = fresh(make_story("Pier", tags=[make_tag("Harbour"), make_tag("Boats")]))
+    assert link_dates(story) == {story.listed_at}
+
+
+def test_unpublishing_takes_a_story_off_its_tag_and_author_archives(make_story, make_tag):
+    harbour = make_tag("Harbour")
+    story = make_story("Pier", tags=[harbour])
+
+    story.unpublish()
+
+    assert link_dates(story) == {None}
+    assert not StoryTag.objects.filter(tag=harbour, listed_at__isnull=False).exists()
+
+
+def test_a_tag_added_in_an_edit_is_dated_with_the_story(make_story, make_tag):
+    story = make_story("Pier", tags=[make_tag("Harbour")])
+    story.story_tags.add(StoryTag(tag=make_tag("Weather"), sort_order=1))
+    story.save_revision().publish()
+
+    assert link_dates(fresh(story)) == {fresh(story).listed_at}
+
+
+def test_copying_listing_dates_after_a_bulk_redating(make_story, make_tag):
+    story = make_story("Pier", tags=[make_tag("Harbour")])
+    when = timezone.now() - timedelta(days=30)
+    StoryPage.objects.filter(pk=story.pk).update(listed_at=when)
+
+    copy_listing_dates([story.pk])
+
+    assert link_dates(story) == {when}

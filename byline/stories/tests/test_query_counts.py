@@ -16,7 +16,7 @@ from wagtail.models import Site
 
 from byline.comments.models import CommentSettings
 from byline.core.models import PublicationSettings, view_restrictions_exist
-from byline.stories.models import StoryPage
+from byline.stories.models import StoryPage, copy_listing_dates
 from conftest import paragraph_body
 
 # Measured when these tests were written, with a logo, a featured story, tag images and author
@@ -75,6 +75,7 @@ def newsroom(make_story, make_author, make_tag, make_image):
             StoryPage.objects.filter(pk=story.pk).update(
                 live=True, first_published_at=when, last_published_at=when, listed_at=when
             )
+            copy_listing_dates([story.pk])
         return story
 
     add.authors = authors
