@@ -642,6 +642,19 @@ class ListedLink(Orderable):
         super().save(*args, **kwargs)
 
 
+def archive_indexes(owner: str, by_owner: str, newest_first: str) -> list[models.Index]:
+    """An archive owner's (a tag's, an author's) two indexes on its links: its stories' ids (the
+    API's filter, counts), and its listed stories newest first (its archive pages and feed)."""
+    return [
+        models.Index(fields=[owner, "story"], name=by_owner),
+        models.Index(
+            fields=[owner, "listed_at", "story"],
+            condition=models.Q(listed_at__isnull=False),
+            name=newest_first,
+        ),
+    ]
+
+
 class StoryAuthor(ListedLink):
     story = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="story_authors")
     author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="story_links")
@@ -650,16 +663,7 @@ class StoryAuthor(ListedLink):
 
     class Meta(ListedLink.Meta):
         constraints = [models.UniqueConstraint(fields=["story", "author"], name="unique_author_per_story")]
-        indexes = [
-            # The API's author: filter and the author's counts: their stories' ids from the index.
-            models.Index(fields=["author", "story"], name="stories_by_author"),
-            # The author's archive and feed, newest first.
-            models.Index(
-                fields=["author", "listed_at", "story"],
-                condition=models.Q(listed_at__isnull=False),
-                name="author_archive_newest_first",
-            ),
-        ]
+        indexes = archive_indexes("author", "stories_by_author", "author_archive_newest_first")
 
 
 class StoryTag(ListedLink):
@@ -670,16 +674,7 @@ class StoryTag(ListedLink):
 
     class Meta(ListedLink.Meta):
         constraints = [models.UniqueConstraint(fields=["story", "tag"], name="unique_tag_per_story")]
-        indexes = [
-            # The API's tag: filter and the tag's counts: its stories' ids from the index.
-            models.Index(fields=["tag", "story"], name="stories_by_tag"),
-            # The tag's archive and feed, newest first.
-            models.Index(
-                fields=["tag", "listed_at", "story"],
-                condition=models.Q(listed_at__isnull=False),
-                name="tag_archive_newest_first",
-            ),
-        ]
+        indexes = archive_indexes("tag", "stories_by_tag", "tag_archive_newest_first")
 
 
 def copy_listing_dates(story_ids=None) -> None:
