@@ -28,6 +28,16 @@ LOCK_KEY = "byline:scheduler:publish-scheduled"
 LOCK_TIMEOUT = 600
 
 
+def add_schedule_interval(parser) -> None:
+    """`--schedule-interval`, shared by `byline serve` and `byline worker`."""
+    parser.add_argument(
+        "--schedule-interval",
+        type=float,
+        default=DEFAULT_INTERVAL,
+        help=f"Seconds between scheduled-publishing runs (default: {DEFAULT_INTERVAL:g}).",
+    )
+
+
 def publish_scheduled() -> bool:
     """One tick: publish what is due and take down what has expired. False if another clock had the turn."""
     token = uuid.uuid4().hex

@@ -37,7 +37,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from byline.core.management.commands.worker import task_worker_command
-from byline.core.worker import DEFAULT_INTERVAL, SchedulerThread
+from byline.core.worker import SchedulerThread, add_schedule_interval
 
 WSGI_APPLICATION = "byline.wsgi:application"
 # One web worker per CPU core is granian's advice; the cap keeps a big host from starting a dozen
@@ -340,12 +340,7 @@ class Command(BaseCommand):
             action="store_true",
             help="Worker only: the task worker and scheduled publishing, no web server.",
         )
-        parser.add_argument(
-            "--schedule-interval",
-            type=float,
-            default=DEFAULT_INTERVAL,
-            help=f"Seconds between scheduled-publishing runs (default: {DEFAULT_INTERVAL:g}).",
-        )
+        add_schedule_interval(parser)
 
     def handle(self, *args, **options):
         host, port = options["host"], options["port"]

@@ -30,7 +30,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from rq.worker import Worker
 
-from byline.core.worker import DEFAULT_INTERVAL
+from byline.core.worker import add_schedule_interval
 
 _PR_SET_PDEATHSIG = 1
 
@@ -88,12 +88,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--schedule-interval",
-            type=float,
-            default=DEFAULT_INTERVAL,
-            help=f"Seconds between scheduled-publishing runs (default: {DEFAULT_INTERVAL:g}).",
-        )
+        add_schedule_interval(parser)
 
     def handle(self, *args, **options):
         call_command(
