@@ -265,11 +265,12 @@ def test_result_links_are_the_stories_own_urls(get, make_story, host):
 
 @pytest.fixture
 def fts(db):
-    """The SQLite FTS5 path (PostgreSQL ranks through Wagtail search)."""
-    from byline.search.services import FTSResults, uses_sqlite_fts
+    """The class whose limits the SQLite FTS5 and PostgreSQL readings share (PostgresResults
+    inherits them), to be lowered for a test; other backends are Wagtail search itself."""
+    from byline.search.services import FTSResults, uses_postgres_search, uses_sqlite_fts
 
-    if not uses_sqlite_fts():
-        pytest.skip("SQLite FTS5 only")
+    if not (uses_sqlite_fts() or uses_postgres_search()):
+        pytest.skip("SQLite FTS5 or PostgreSQL only")
     return FTSResults
 
 
@@ -301,3 +302,52 @@ def test_a_narrower_word_is_ranked_and_counted_exactly(get, make_story, fts, mon
     response = get({"q": "tide"})
     assert results(response) == ["Tide tables", "Notes"]
     assert "2 stories match" in response.content.decode()
+
+
+def test_the_primary_tag_is_the_first_public_one(get, make_story, make_tag):
+    make_story("Quay works", tags=[make_tag("#desk"), make_tag("Harbour"), make_tag("Works")])
+    make_story("Quay tour", tags=[make_tag("#only-internal")])
+    soup = BeautifulSoup(get({"q": "quay"}).content, "lxml")
+    tags = {
+        row.select_one(".search-result__title").get_text(strip=True): [a.get_text() for a in row.select("a")][
+            :-1
+        ]
+        for row in soup.select(".search-result")
+    }
+    assert tags == {"Quay works": ["Harbour"], "Quay tour": []}
+    items = {
+        item["title"]: item["primary_tag"]
+        for item in json.loads(get({"q": "quay", "format": "json"}).content)["results"]
+    }
+    assert items["Quay works"]["slug"] == "harbour" and items["Quay tour"] is None
+
+
+def test_result_dates_read_as_the_date_filter_prints_them(get, make_story, settings):
+    from datetime import UTC, datetime
+
+    from django.utils import dateformat
+    from django.utils.timezone import localtime
+
+    settings.TIME_ZONE = "Pacific/Auckland"  # a day ahead of UTC late in the evening
+    when = datetime(2025, 3, 9, 22, 30, tzinfo=UTC)
+    make_story("Night ferry", published_at=when)
+    time = BeautifulSoup(get({"q": "ferry"}).content, "lxml").select_one(".search-result__date")
+    assert time.get_text() == dateformat.format(localtime(when), "j F Y") == "10 March 2025"
+    assert time["datetime"] == dateformat.format(localtime(when), "c")
+    assert json.loads(get({"q": "ferry", "format": "json"}).content)["results"][0]["date"] == when.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("Keepers said the LIGHTHOUSE lamp failed.", "LIGHTHOUSE"),  # another case
+        ("Die Straße zum Leuchtturm: the Lighthouse road.", "Lighthouse"),  # folding makes the text longer
+        ("The searchlighthouse beam, then the lighthouse.", "lighthouse"),  # inside a word first
+    ],
+)
+def test_snippets_find_the_words_in_any_case(get, make_story, text, marked):
+    # Far enough into the story that the passage, not the excerpt, must have found it.
+    make_story("Coast notes", body=paragraph_body("The council met again. " * 60 + text))
+    snippet = BeautifulSoup(get({"q": "lighthouse"}).content, "lxml").select_one(".search-result__snippet")
+    assert [mark.get_text() for mark in snippet.select("mark")] == [marked]
+    assert text in snippet.get_text()
