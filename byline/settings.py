@@ -149,7 +149,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "byline.lib.filecache.FileCache",
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
@@ -345,7 +345,7 @@ CACHES["pages"] = (
     if REDIS_URL
     else {
         # Shared by every web process on the box (a purge must reach them all), unlike local memory.
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "byline.lib.filecache.FileCache",
         "LOCATION": str(DATA_DIR / "pages"),
         "OPTIONS": {"MAX_ENTRIES": env_int("BYLINE_PAGE_CACHE_ENTRIES", 20000, minimum=100)},
     }

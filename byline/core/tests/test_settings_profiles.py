@@ -55,7 +55,7 @@ def test_one_box_uses_sqlite_a_file_cache_the_database_queue_and_media_on_disk(t
     profile = load_settings(tmp_path)
 
     assert profile["database"] == "django.db.backends.sqlite3"
-    assert profile["cache"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert profile["cache"] == "byline.lib.filecache.FileCache"
     assert profile["tasks"] == "django_tasks_db.DatabaseBackend"
     assert profile["rq_queues"] is None
     assert "django_rq" not in profile["apps"]

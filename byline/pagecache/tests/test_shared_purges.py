@@ -16,7 +16,7 @@ import django, os, sys
 os.environ["DJANGO_SETTINGS_MODULE"] = "byline.test_settings"
 django.setup()
 from django.conf import settings
-FILES = "django.core.cache.backends.filebased.FileBasedCache"
+FILES = "byline.lib.filecache.FileCache"
 settings.CACHES["pages"] = {"BACKEND": FILES, "LOCATION": sys.argv[1]}
 from byline.pagecache import purge
 purge("story:7")
@@ -28,7 +28,7 @@ def test_a_purge_in_another_process_is_seen_within_a_second(settings, tmp_path):
     settings.CACHES = {
         **settings.CACHES,
         "pages": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "byline.lib.filecache.FileCache",
             "LOCATION": str(tmp_path),
         },
     }
