@@ -6,9 +6,11 @@ For each size it builds a fresh SQLite database (copied from one migrated once) 
 members and a published story, then, in a child process of its own (so its peak memory is the sender's
 alone): snapshots the recipients (`services.start`) and sends to all of them (`services.deliver`) over
 `--connections` kept-alive SMTP sessions. The reference is a bare loop in another child that sends the same
-number of pre-rendered messages of the same size over the same number of connections to the same sink, run
-just before and just after the send (their mean is the reference). Both report CPU milliseconds per
-message too, which a busy machine distorts less than wall time.
+number of messages over the same number of connections to the same sink, run just before and just after
+the send (their mean is the reference); its message is one recipient's real message, rendered by the
+send's own code and sent as the same bytes every time (the sink's work grows with a message's lines, so
+only the real bytes make a fair reference). Both report CPU milliseconds per message too, which a busy
+machine distorts less than wall time, and the sink's CPU milliseconds per message during each.
 The sink is aiosmtpd's Sink handler in its own process. The last line printed is the figures as JSON.
 """
 
@@ -103,11 +105,18 @@ def phase_fill(members: int) -> dict:
     StoryAuthor.objects.create(story=story, author=Author.objects.create(name="Bench Author"))
     story.email_newsletter = newsletter
     story.save_revision().publish()  # creates the Email; its queued task is never run here
-    return {"fill_seconds": round(time.perf_counter() - started, 2), "message_bytes": message_bytes()}
+    raw = one_message()
+    reference_message_path().write_bytes(raw)
+    return {"fill_seconds": round(time.perf_counter() - started, 2), "message_bytes": len(raw)}
 
 
-def message_bytes() -> int:
-    """The size of one recipient's message, rendered as the send will render it (for the reference)."""
+def reference_message_path() -> Path:
+    """Where the fill phase leaves the reference's message: the phase's own data folder."""
+    return Path(os.environ["BYLINE_DATA_DIR"]) / "reference.eml"
+
+
+def one_message() -> bytes:
+    """One recipient's message, rendered as the send will render it (the reference sends these bytes)."""
     from byline.newsletters import mail, rendering, services
     from byline.newsletters.models import Email
 
@@ -118,7 +127,7 @@ def message_bytes() -> int:
     )
     email.html, email.text, email.marker = rendered.html, rendered.text, rendered.marker
     factory, _ = services.factory_for(email)
-    return len(factory.build(mail.Person(member_uuid="0" * 32, address="x@bench.example", name="Reader 1")))
+    return factory.build(mail.Person(member_uuid="0" * 32, address="reader1@bench.example", name="Reader 1"))
 
 
 def phase_send() -> dict:
@@ -147,9 +156,9 @@ def phase_send() -> dict:
     }
 
 
-def phase_reference(port: int, count: int, connections: int, size: int) -> dict:
+def phase_reference(port: int, count: int, connections: int) -> dict:
     """The floor to compare with: pre-rendered bytes over kept-alive sessions, no database at all."""
-    message = (b"Subject: reference\r\n\r\n" + b"x" * 76 + b"\r\n") * max(1, size // 100)
+    message = reference_message_path().read_bytes()
     shares = [count // connections + (1 if n < count % connections else 0) for n in range(connections)]
 
     def loop(share: int) -> None:
@@ -181,7 +190,21 @@ def cpu_seconds() -> float:
 # The run ------------------------------------------------------------------------------------------------
 
 
-def measure(size: int, template: Path, port: int, connections: int) -> dict:
+def sink_cpu_seconds(pid: int) -> float:
+    """CPU time the sink process has used so far (Linux: utime + stime in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_sink_cpu(sink_pid: int, count: int, run) -> dict:
+    """`run()`'s answer plus the sink's CPU milliseconds per message while it ran."""
+    before = sink_cpu_seconds(sink_pid)
+    answer = run()
+    answer["sink_cpu_ms_per_message"] = round(1000 * (sink_cpu_seconds(sink_pid) - before) / count, 3)
+    return answer
+
+
+def measure(size: int, template: Path, port: int, connections: int, sink_pid: int) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"byline-bench-{size}-"))
     try:
         shutil.copy(template / "byline.sqlite3", folder / "byline.sqlite3")
@@ -189,12 +212,12 @@ def measure(size: int, template: Path, port: int, connections: int) -> dict:
         fill = child("fill", env, size)
         # The reference runs just before and just after the send and counts as their mean, so a change
         # in the machine's load during the run shifts both sides alike.
-        before = child("reference", env, port, size, connections, fill["message_bytes"])
-        send = child("send", env)
-        after = child("reference", env, port, size, connections, fill["message_bytes"])
+        before = with_sink_cpu(sink_pid, size, lambda: child("reference", env, port, size, connections))
+        send = with_sink_cpu(sink_pid, size, lambda: child("send", env))
+        after = with_sink_cpu(sink_pid, size, lambda: child("reference", env, port, size, connections))
         reference = {
             key: round((before[key] + after[key]) / 2, 3)
-            for key in ("messages_per_second", "cpu_ms_per_message")
+            for key in ("messages_per_second", "cpu_ms_per_message", "sink_cpu_ms_per_message")
         }
         reference["runs_messages_per_second"] = [before["messages_per_second"], after["messages_per_second"]]
         return {"members": size, "fill": fill, "send": send, "reference": reference}
@@ -231,7 +254,8 @@ def main() -> None:
         time.sleep(1)
         child("migrate", env_for(template, port, options.connections))
         results = [
-            measure(size, template, port, options.connections) for size in (options.small, options.members)
+            measure(size, template, port, options.connections, sink.pid)
+            for size in (options.small, options.members)
         ]
     finally:
         sink.terminate()
@@ -241,7 +265,7 @@ def main() -> None:
     figures = {"connections": options.connections}
     print(
         f"{'members':>8} {'snapshot s':>10} {'msg/s':>8} {'reference':>10} {'ratio':>6}"
-        f" {'cpu ms/msg':>10} {'ref cpu':>8} {'peak MB':>8}"
+        f" {'cpu ms/msg':>10} {'ref cpu':>8} {'sink cpu':>8} {'ref sink':>8} {'peak MB':>8}"
     )
     for result in results:
         send, reference = result["send"], result["reference"]
@@ -249,7 +273,8 @@ def main() -> None:
         print(
             f"{result['members']:>8} {send['snapshot_seconds']:>10} {send['messages_per_second']:>8}"
             f" {reference['messages_per_second']:>10} {ratio:>6.2f} {send['cpu_ms_per_message']:>10}"
-            f" {reference['cpu_ms_per_message']:>8} {send['peak_mb']:>8}"
+            f" {reference['cpu_ms_per_message']:>8} {send['sink_cpu_ms_per_message']:>8}"
+            f" {reference['sink_cpu_ms_per_message']:>8} {send['peak_mb']:>8}"
         )
         figures[str(result["members"])] = {
             "snapshot_seconds": send["snapshot_seconds"],
@@ -260,6 +285,8 @@ def main() -> None:
             "ratio_to_reference": round(ratio, 3),
             "cpu_ms_per_message": send["cpu_ms_per_message"],
             "reference_cpu_ms_per_message": reference["cpu_ms_per_message"],
+            "sink_cpu_ms_per_message": send["sink_cpu_ms_per_message"],
+            "reference_sink_cpu_ms_per_message": reference["sink_cpu_ms_per_message"],
             "message_bytes": result["fill"]["message_bytes"],
             "sender_peak_mb": send["peak_mb"],
             "delivered": send["sent"],

@@ -234,10 +234,16 @@ class Outcome:
 
 
 class SMTPConnection:
-    """One kept-alive SMTP session; reconnects on the next message after the server drops it."""
+    """One kept-alive SMTP session; reconnects on the next message after the server drops it.
+
+    A message goes in two calls so the caller's own work overlaps the server's: `begin` sends MAIL FROM
+    without waiting for the answer, and `send` reads it and carries on (RCPT, DATA). Nothing is handed
+    over before the message's data: a session that dies after `begin` leaves the server nothing.
+    """
 
     def __init__(self):
         self.smtp = None
+        self.awaiting_mail_reply = False
 
     def open(self):
         if self.smtp is not None:
@@ -258,15 +264,43 @@ class SMTPConnection:
     def close(self):
         if self.smtp is not None:
             with contextlib.suppress(smtplib.SMTPException, OSError):
+                if self.awaiting_mail_reply:
+                    self.smtp.getreply()
                 self.smtp.quit()
+            self.smtp = None
+        self.awaiting_mail_reply = False
+
+    def begin(self, sender: str) -> None:
+        """Send MAIL FROM for the next message and return at once; `send` or `abandon` follows."""
+        try:
+            self._mail_from(sender)
+        except (smtplib.SMTPException, OSError):
+            self.smtp = None  # `send` opens a fresh session and says what went wrong
+
+    def _mail_from(self, sender: str) -> None:
+        self.open()
+        self.smtp.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}")
+        self.awaiting_mail_reply = True
+
+    def abandon(self) -> None:
+        """Drop the message `begin` started (its row is no longer ours): nothing was handed over."""
+        if not self.awaiting_mail_reply:
+            return
+        self.awaiting_mail_reply = False
+        try:
+            self.smtp.getreply()
+            self.smtp.rset()
+        except (smtplib.SMTPException, OSError):
             self.smtp = None
 
     def send(self, sender: str, to: str, raw: bytes) -> Outcome:
         handed_over = False
         try:
-            self.open()
+            if not self.awaiting_mail_reply:
+                self._mail_from(sender)
+            self.awaiting_mail_reply = False
             smtp = self.smtp
-            code, reply = smtp.mail(sender)
+            code, reply = smtp.getreply()
             if code != 250:
                 return self._refused(code, reply)
             code, reply = smtp.rcpt(to)
@@ -279,6 +313,7 @@ class SMTPConnection:
             return Outcome(sent=True, reply=f"{code} {reply.decode('utf-8', 'replace')}")
         except (smtplib.SMTPException, OSError) as error:  # timeouts are OSErrors
             self.smtp = None  # the session is in an unknown state: start afresh next time
+            self.awaiting_mail_reply = False
             return Outcome(sent=False, reply=f"Connection error: {error}"[:500], uncertain=handed_over)
 
     def _refused(self, code: int, reply: bytes) -> Outcome:
@@ -421,6 +456,12 @@ class DjangoConnection:
 
     def close(self):
         self.connection.close()
+
+    def begin(self, sender: str) -> None:
+        pass  # a Django backend takes a whole message at once
+
+    def abandon(self) -> None:
+        pass
 
     def send(self, sender: str, to: str, raw: bytes) -> Outcome:
         try:

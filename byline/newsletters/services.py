@@ -12,6 +12,7 @@ README.md beside this file; the short version:
   one row per open connection whose fate is unknown.
 """
 
+import functools
 import logging
 import threading
 import uuid
@@ -260,9 +261,29 @@ def _now_param():
     return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-# The two writes of every message are plain SQL: the ORM's query building cost more than the database.
+# The two writes of every message are plain SQL on the driver's own cursor: the ORM's query building,
+# and then Django's cursor wrapper (placeholder rewriting, query-logging hooks), cost more than SQLite.
+@functools.cache
+def _driver_sql(sql: str, vendor: str, table: str) -> str:
+    sql = sql.format(table=table)
+    return sql.replace("%s", "?") if vendor == "sqlite" else sql  # sqlite3 takes "?" placeholders
+
+
 def _hot_sql(sql: str) -> str:
-    return sql.format(table=connection.ops.quote_name(Recipient._meta.db_table))
+    return _driver_sql(sql, connection.vendor, connection.ops.quote_name(Recipient._meta.db_table))
+
+
+def _execute(sql: str, params: list, *, returning: bool = False, many: bool = False):
+    """Run a per-message statement (`many`: once per list of `params`): the rows it returns, else how
+    many rows it changed."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors:  # the same exceptions as through Django's cursor
+        cursor = connection.connection.cursor()
+        try:
+            (cursor.executemany if many else cursor.execute)(_hot_sql(sql), params)
+            return cursor.fetchall() if returning else cursor.rowcount
+        finally:
+            cursor.close()
 
 
 MARK_IN_FLIGHT = (
@@ -292,9 +313,7 @@ MARK_SENT = (
 
 def mark_in_flight(pk: int, token: str) -> bool:
     """The last write before a message leaves: False when the row is no longer this worker's."""
-    with connection.cursor() as cursor:
-        cursor.execute(_hot_sql(MARK_IN_FLIGHT), [_now_param(), pk, token])
-        return cursor.rowcount == 1
+    return _execute(MARK_IN_FLIGHT, [_now_param(), pk, token]) == 1
 
 
 def sent_and_next(token: str, sent: tuple | None, next_pk: int | None) -> bool:
@@ -303,9 +322,8 @@ def sent_and_next(token: str, sent: tuple | None, next_pk: int | None) -> bool:
     now = _now_param()
     sent_pk, reply, address = sent or (NO_ROW, "", "")
     target = NO_ROW if next_pk is None else next_pk
-    with connection.cursor() as cursor:
-        cursor.execute(_hot_sql(SENT_AND_NEXT), [now, reply, address, now, token, sent_pk, target])
-        return any(row[0] == target for row in cursor.fetchall())
+    rows = _execute(SENT_AND_NEXT, [now, reply, address, now, token, sent_pk, target], returning=True)
+    return any(row[0] == target for row in rows)
 
 
 def mark_batch_in_flight(token: str, pks: list[int]) -> set[int]:
@@ -313,9 +331,8 @@ def mark_batch_in_flight(token: str, pks: list[int]) -> set[int]:
     if not pks:
         return set()
     sql = MARK_IN_FLIGHT.replace("id = %s", "id IN ({})".format(", ".join(["%s"] * len(pks))))
-    with connection.cursor() as cursor:
-        cursor.execute(_hot_sql(sql) + " RETURNING id", [_now_param(), *pks, token])
-        return {row[0] for row in cursor.fetchall()}
+    rows = _execute(sql + " RETURNING id", [_now_param(), *pks, token], returning=True)
+    return {row[0] for row in rows}
 
 
 def record_batch(token: str, results: list[tuple[int, mail.Outcome, str]]) -> None:
@@ -324,8 +341,7 @@ def record_batch(token: str, results: list[tuple[int, mail.Outcome, str]]) -> No
     with transaction.atomic():
         sent = [(now, outcome.reply, address, pk, token) for pk, outcome, address in results if outcome.sent]
         if sent:
-            with connection.cursor() as cursor:
-                cursor.executemany(_hot_sql(MARK_SENT), sent)
+            _execute(MARK_SENT, sent, many=True)
         for pk, outcome, address in results:
             if not outcome.sent:
                 record(pk, token, outcome, address)
@@ -407,9 +423,13 @@ class Sender:
                 if self.stop.is_set():
                     release(self.token, [rest.pk for rest in chunk[position:]])
                     return
+                # MAIL FROM goes out first, so the server answers it while the ledger is written; the
+                # message itself only follows once its row is committed in flight.
+                transport.begin(self.sender_address)
                 mine = self._record_and_mark(done, item.pk)
                 done = None
                 if not mine:
+                    transport.abandon()
                     continue  # taken back after a lease ran out: someone else has it now
                 raw = self.factory.build(item.person)
                 outcome = transport.send(self.sender_address, item.person.address, raw)

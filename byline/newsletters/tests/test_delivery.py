@@ -1,5 +1,6 @@
 """Delivery details: temporary and permanent failures, crashes, cancelling and retrying, rendering."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -138,6 +139,28 @@ def test_rows_of_a_crashed_worker_come_back_after_its_lease(settings, smtp, subs
     # The dead worker's late write changes nothing: the row is no longer its own.
     services.record(claimed[0].pk, "dead-worker", mail.Outcome(sent=False, reply="late"), "x@y.example")
     assert email.recipients.get(pk=claimed[0].pk).state == Recipient.SENT
+
+
+def test_a_row_taken_back_mid_chunk_is_not_sent_and_the_session_carries_on(smtp, subscribe, email):
+    # The sender says MAIL FROM before it knows the row is still its own (the server answers while the
+    # ledger is written); a row taken back meanwhile is abandoned, and the same session goes on.
+    for n in range(3):
+        subscribe(f"reader{n}@readers.example")
+    services.start(email)
+    chunk = services.claim(email, "slow-worker", 3)
+    Recipient.objects.filter(pk=chunk[1].pk).update(claim_token="other-worker")  # its lease ran out
+    factory, address = services.factory_for(email)
+    sender = services.Sender(email, factory, address, threading.Event(), token="slow-worker")
+    transport = mail.new_connection()
+    try:
+        sender._send_chunk(chunk, transport)
+    finally:
+        transport.close()
+    assert [m["to"] for m in smtp.messages] == [["reader0@readers.example"], ["reader2@readers.example"]]
+    rows = {row.pk: row for row in email.recipients.all()}
+    assert [rows[item.pk].state for item in chunk] == [Recipient.SENT, Recipient.CLAIMED, Recipient.SENT]
+    assert rows[chunk[1].pk].claim_token == "other-worker"
+    assert all(rows[item.pk].reply.startswith("250") for item in (chunk[0], chunk[2]))
 
 
 def test_cancel_suppresses_whoever_has_not_been_sent_to(smtp, subscribe, email):
