@@ -1,4 +1,10 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+# The SQLite search names its lookup indexes (INDEXED BY): a query naming a missing index fails.
+LOOKUP_INDEXES = "byline.search.migrations.0001_sqlite_lookup_indexes"
 
 
 class SearchConfig(AppConfig):
@@ -10,3 +16,28 @@ class SearchConfig(AppConfig):
         from byline.search import signals
 
         signals.connect()
+        # Once per migrate: Django sends post_migrate for apps with models only, which this one has not.
+        stories = self.apps.get_app_config("stories")
+        post_migrate.connect(
+            _keep_lookup_indexes, sender=stories, dispatch_uid="byline-search-lookup-indexes"
+        )
+
+
+def _keep_lookup_indexes(using="default", **kwargs) -> None:
+    """After every migrate, make sure the lookup indexes exist. They sit on Wagtail's and the stories'
+    tables, and SQLite's way of altering a table (copy it into a new one) drops indexes no model
+    declares: a later migration of those apps would silently remove them."""
+    from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    migration = import_module(LOOKUP_INDEXES)
+    if ("byline_search", migration.__name__.rsplit(".", 1)[1]) not in MigrationRecorder(
+        connection
+    ).applied_migrations():
+        return  # migrated back before it: the tables may be gone too
+    with connection.cursor() as cursor:
+        for name, definition in migration.INDEXES.items():
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} {definition}")

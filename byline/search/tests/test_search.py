@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from bs4 import BeautifulSoup
 from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from conftest import paragraph_body
@@ -351,3 +353,16 @@ def test_snippets_find_the_words_in_any_case(get, make_story, text, marked):
     snippet = BeautifulSoup(get({"q": "lighthouse"}).content, "lxml").select_one(".search-result__snippet")
     assert [mark.get_text() for mark in snippet.select("mark")] == [marked]
     assert text in snippet.get_text()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the lookup indexes are SQLite's")
+def test_a_lookup_index_lost_to_a_table_rebuild_is_back_after_migrate(db, make_story):
+    make_story("Harbour lights")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX search_public_story")
+
+    call_command("migrate", verbosity=0)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'search_public_story'")
+        assert cursor.fetchone() is not None
