@@ -13,7 +13,7 @@ from wagtail.models import Site
 
 from byline.core.models import HomePage
 from byline.lib.smtp_sink import Collector, free_port
-from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag, copy_listing_dates
+from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag
 
 
 def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
@@ -126,11 +126,7 @@ def make_story(home, make_author):
         if live:
             story.save_revision().publish()
             when = published_at or timezone.now() - timedelta(minutes=counter["n"])
-            # Dated as published then, in the listings too (StoryPage.listed_at) unless email-only.
-            dated = StoryPage.objects.filter(pk=story.pk)
-            dated.update(first_published_at=when)
-            dated.filter(listed_at__isnull=False).update(listed_at=when)
-            copy_listing_dates([story.pk])
+            StoryPage.objects.filter(pk=story.pk).date_as_published(when)
         story.refresh_from_db()
         return story
 

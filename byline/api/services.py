@@ -29,7 +29,6 @@ from byline.stories.models import (
     Tag,
     byline_prefetches,
     cached_count,
-    copy_listing_dates,
     load_bodies,
 )
 
@@ -648,12 +647,10 @@ def _save(story, status: str, published_at) -> None:
     if status in ("published", "scheduled"):
         revision.publish()
         if status == "published" and published_at and published_at <= timezone.now():
-            # type(): stories and standalone pages are saved here alike.
-            dated = type(story).objects.filter(pk=story.pk)
-            dated.update(first_published_at=published_at)
-            if isinstance(story, StoryPage):  # a listed story moves to its date in the listings
-                dated.filter(listed_at__isnull=False).update(listed_at=published_at)
-                copy_listing_dates([story.pk])
+            if isinstance(story, StoryPage):  # its listings move to that date too
+                StoryPage.objects.filter(pk=story.pk).date_as_published(published_at)
+            else:
+                type(story).objects.filter(pk=story.pk).update(first_published_at=published_at)
     elif story.live:
         story.unpublish()
 

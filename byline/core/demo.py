@@ -955,8 +955,6 @@ def _body_images(plan: StoryPlan) -> set[int]:
 
 def publish_story(home, plan: StoryPlan, *, authors, tags, demo_tag, pool, now: datetime):
     """Create, publish and back-date one story, all or nothing."""
-    from byline.stories.models import copy_listing_dates
-
     StoryPage, StoryAuthor, StoryTag = _model("StoryPage"), _model("StoryAuthor"), _model("StoryTag")
     feature = pool[plan.feature_image]
     story_tags = [tags[index] for index in plan.tags] + [demo_tag]
@@ -982,10 +980,9 @@ def publish_story(home, plan: StoryPlan, *, authors, tags, demo_tag, pool, now: 
         revision.publish()
         # Listings order by publication date: spread the demo over the last SPREAD days.
         when = now - SPREAD * plan.age
-        StoryPage.objects.filter(pk=story.pk).update(
-            first_published_at=when, last_published_at=when, latest_revision_created_at=when, listed_at=when
-        )
-        copy_listing_dates([story.pk])  # the story's tag and author archives are ordered by it too
+        back_dated = StoryPage.objects.filter(pk=story.pk)
+        back_dated.update(last_published_at=when, latest_revision_created_at=when)
+        back_dated.date_as_published(when)  # and its place in the listings and archives
         Revision.objects.filter(pk=revision.pk).update(created_at=when)
     return story
 

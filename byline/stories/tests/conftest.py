@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from byline.stories.models import StoryPage, copy_listing_dates
+from byline.stories.models import StoryPage
 
 
 @pytest.fixture
@@ -31,10 +31,9 @@ def make_stories(make_story):
         for n in range(count):
             story = make_story(title.format(n=n), live=False, **fields)
             when = now - timedelta(minutes=n + 1)
-            StoryPage.objects.filter(pk=story.pk).update(
-                live=True, first_published_at=when, last_published_at=when, listed_at=when
-            )
-            copy_listing_dates([story.pk])
+            dated = StoryPage.objects.filter(pk=story.pk)
+            dated.update(live=True, last_published_at=when)
+            dated.date_as_published(when)
             story.refresh_from_db()
             stories.append(story)
         return stories

@@ -226,3 +226,16 @@ def test_copying_listing_dates_after_a_bulk_redating(make_story, make_tag):
     copy_listing_dates([story.pk])
 
     assert link_dates(story) == {when}
+
+
+def test_dating_stories_as_published_moves_them_in_the_listings_and_their_archives(make_story, make_tag):
+    harbour = make_tag("Harbour")
+    older, newer = make_story("Older", tags=[harbour]), make_story("Newer", tags=[harbour])
+    letter = make_story("Letter", email_only=True, tags=[harbour])
+    when = timezone.now() + timedelta(hours=1)
+
+    StoryPage.objects.filter(pk__in=[older.pk, letter.pk]).date_as_published(when)
+
+    assert listed_ids() == [older.pk, newer.pk]
+    assert link_dates(older) == {when} and link_dates(letter) == {None}
+    assert fresh(older).first_published_at == fresh(letter).first_published_at == when

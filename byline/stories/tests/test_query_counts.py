@@ -16,7 +16,7 @@ from wagtail.models import Site
 
 from byline.comments.models import CommentSettings
 from byline.core.models import PublicationSettings, view_restrictions_exist
-from byline.stories.models import StoryPage, copy_listing_dates
+from byline.stories.models import StoryPage
 from conftest import paragraph_body
 
 # Measured when these tests were written, with a logo, a featured story, tag images and author
@@ -72,10 +72,9 @@ def newsroom(make_story, make_author, make_tag, make_image):
                 body=paragraph_body("Some words.") + [image_block(cover), image_block(photo)],
             )
             when = timezone.now() - timedelta(hours=100 - n)
-            StoryPage.objects.filter(pk=story.pk).update(
-                live=True, first_published_at=when, last_published_at=when, listed_at=when
-            )
-            copy_listing_dates([story.pk])
+            dated = StoryPage.objects.filter(pk=story.pk)
+            dated.update(live=True, last_published_at=when)
+            dated.date_as_published(when)
         return story
 
     add.authors = authors
