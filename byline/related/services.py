@@ -27,7 +27,7 @@ from byline.related.engine import (
     term_counts,
 )
 from byline.related.models import MAX_PINS, PinnedStory, Posting, RelatedStory, StoryProfile, Term
-from byline.stories.models import StoryAuthor, StoryPage, StoryTag, prepare_cards
+from byline.stories.models import NOT_ON_CARDS, StoryAuthor, StoryPage, StoryTag, prepare_cards
 
 OFFER_TO = 20  # a new or edited story is offered to the lists of this many stories most like it
 CHUNK = 900  # ids or terms per IN (...) clause: well under every database's limit on parameters
@@ -60,7 +60,7 @@ def related_for_page(story: StoryPage, count: int = RELATED_COUNT) -> list[Story
             story_id=story.pk, related__live=True, related__visibility="public", related__email_only=False
         )
         .select_related("related__feature_image")
-        .defer("related__body", "related__plaintext")  # cards show the stored excerpt
+        .defer(*(f"related__{name}" for name in NOT_ON_CARDS))
         .order_by("position")[:count]
     )
     stories = [row.related for row in rows]

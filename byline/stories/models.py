@@ -156,6 +156,10 @@ class Tag(index.Indexed, models.Model):
         return f"/tag/{self.slug}/"
 
 
+# The two largest columns of a story, which a card never shows (it shows the stored excerpt).
+NOT_ON_CARDS = ("body", "plaintext")
+
+
 class StoryQuerySet(PageQuerySet):
     def published(self):
         """Stories the site lists, newest first: live and not email-only (those went to inboxes,
@@ -181,9 +185,8 @@ class StoryQuerySet(PageQuerySet):
         copy_listing_dates(ids)
 
     def for_card_fields(self):
-        """The story rows a card reads, with their feature images: not the body and its plain
-        text, the two largest columns (a card shows the stored excerpt)."""
-        return self.select_related("feature_image").defer("body", "plaintext")
+        """The story rows a card reads, with their feature images (NOT_ON_CARDS left unread)."""
+        return self.select_related("feature_image").defer(*NOT_ON_CARDS)
 
     def for_cards(self):
         """Everything a story card shows, in a fixed number of queries whatever the count.
