@@ -13,6 +13,7 @@ from django.db.models import Exists, Max, OuterRef
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from wagtail.contrib.sitemaps import Sitemap as WagtailSitemap
@@ -38,7 +39,7 @@ class FactsFromListingCache:
         site = self.get_wagtail_site().pk if isinstance(self, WagtailSitemap) else ""
         return f"sitemap:{type(self).__name__}:{site}:{fact}"
 
-    @property
+    @cached_property  # read several times per request (the index, each page); sitemaps are per request
     def paginator(self):
         paginator = super().paginator
         paginator.count = cached_listing_fact(self.fact_name("count"), paginator.object_list.count)
