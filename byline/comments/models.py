@@ -157,6 +157,24 @@ class Comment(models.Model):
         return self.created_at + EDIT_WINDOW
 
 
+class ThreadCounts(models.Model):
+    """A story's comment counts, kept on write (services.recount after every change to its comments) so
+    a story page reads two numbers instead of counting its thread.
+
+    `top_level` counts the thread's top-level comments as pages show them (published ones, and removed
+    ones still holding up published replies); `published` every published comment, replies included.
+    A story nobody has commented on has no row: both are 0."""
+
+    story = models.OneToOneField(
+        "stories.StoryPage", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    top_level = models.PositiveIntegerField(default=0)
+    published = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Story {self.story_id}: {self.published} comments"
+
+
 class CommentLike(models.Model):
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="likes")
     member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="comment_likes")

@@ -24,6 +24,7 @@ from byline.comments.models import (
     CommentLike,
     CommentReport,
     CommentSettings,
+    ThreadCounts,
 )
 from byline.comments.signals import comment_changed
 from byline.lib import ratelimit
@@ -316,12 +317,8 @@ def unban(row: CommentBan, *, user) -> None:
 
 def counts(story_ids) -> dict[int, int]:
     """Published comments (replies included) per story, for any number of stories in one query."""
-    rows = (
-        Comment.objects.filter(story_id__in=list(story_ids), status=Comment.PUBLISHED)
-        .values("story_id")
-        .annotate(total=Count("id"))
-    )
-    found = {row["story_id"]: row["total"] for row in rows}
+    story_ids = list(story_ids)
+    found = dict(ThreadCounts.objects.filter(story_id__in=story_ids).values_list("story_id", "published"))
     return {story_id: found.get(story_id, 0) for story_id in story_ids}
 
 
@@ -344,15 +341,43 @@ def top_level(story, order: str = "oldest"):
 
 
 def thread_counts(story) -> tuple[int, int]:
-    """(top-level threads as top_level() counts them, published comments) in one query."""
+    """(top-level threads as top_level() counts them, published comments), as last recounted."""
+    found = ThreadCounts.objects.filter(story_id=story.pk).values_list("top_level", "published").first()
+    return found or (0, 0)
+
+
+def recount(story_ids) -> None:
+    """Count the threads of these stories again from their comments and store the counts.
+
+    Runs after every change to a story's comments (the post_save signal, bulk writes call it), in
+    the writer's transaction. The stories' rows are locked first, so when two writers recount one
+    story the second counts after the first has committed: the last count stored is the true one.
+    """
+    ids = sorted(set(story_ids))
+    for start in range(0, len(ids), 500):
+        with transaction.atomic():
+            _recount(ids[start : start + 500])
+
+
+def _recount(ids: list[int]) -> None:
+    ThreadCounts.objects.bulk_create([ThreadCounts(story_id=pk) for pk in ids], ignore_conflicts=True)
+    list(ThreadCounts.objects.select_for_update().filter(story_id__in=ids).order_by("pk").values_list("pk"))
     shown_at_top = Q(parent=None) & (
         Q(status=Comment.PUBLISHED)
         | (Q(status__in=[Comment.HIDDEN, Comment.DELETED]) & Exists(_published_replies()))
     )
-    found = Comment.objects.filter(story=story).aggregate(
-        top=Count("id", filter=shown_at_top), total=Count("id", filter=Q(status=Comment.PUBLISHED))
+    rows = (
+        Comment.objects.filter(story_id__in=ids)
+        .values("story_id")
+        .annotate(top=Count("id", filter=shown_at_top), total=Count("id", filter=Q(status=Comment.PUBLISHED)))
+        .order_by()
     )
-    return found["top"], found["total"]
+    found = {row["story_id"]: (row["top"], row["total"]) for row in rows}
+    ThreadCounts.objects.bulk_update(
+        [ThreadCounts(story_id=pk, top_level=found.get(pk, (0, 0))[0], published=found.get(pk, (0, 0))[1])
+         for pk in ids],
+        ["top_level", "published"],
+    )  # fmt: skip
 
 
 def replies_of(parents, limit: int | None = REPLIES_PREVIEW) -> dict[int, list[Comment]]:
@@ -394,12 +419,11 @@ def thread(story, *, order: str = "oldest", page: int = 1, per_page: int = PER_P
     """One page of top-level comments, each with its first replies, in a fixed number of queries."""
     order = order if order in ORDERS else "oldest"
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    queryset = top_level(story, order)
     top_count, total = thread_counts(story)
     pages = max(1, -(-top_count // per_page))
     page = max(1, min(page, pages))
-    # Most stories have no comments: then the counts are the only query.
-    comments = list(queryset[(page - 1) * per_page : page * per_page]) if top_count else []
+    # Most stories have no comments: then the counts are the only query (and nothing else is built).
+    comments = list(top_level(story, order)[(page - 1) * per_page : page * per_page]) if top_count else []
     replies = replies_of(comments)
     everyone = []
     for comment in comments:
@@ -539,6 +563,7 @@ def import_guest_comments(rows: list[ImportedComment], *, batch_size: int = 1000
         for (row, _), comment in zip(by_depth[depth], comments, strict=True):
             placed[row.key] = comment.pk
         result.created += comments
+    recount({comment.story_id for comment in result.created})  # bulk_create sends no post_save
     return result
 
 
