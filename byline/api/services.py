@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from byline.api import serializers
 from byline.api.errors import BadRequest, NotFound
 from byline.api.models import Integration
+from byline.core.models import view_restrictions_exist
 from byline.lib import nql
 from byline.lib.nql import Field
 from byline.stories.models import (
@@ -27,6 +28,7 @@ from byline.stories.models import (
     StoryPage,
     StoryTag,
     Tag,
+    archive_ids,
     byline_prefetches,
     cached_count,
     load_bodies,
@@ -335,21 +337,27 @@ RESOURCES = {resource.name: resource for resource in (POSTS, PAGES, TAGS, AUTHOR
 # ----- browse and read -----------------------------------------------------------------------------
 
 
+def _parsed_filter(resource: Resource, params: Params):
+    """The filter's tree and the condition it compiles to (None, None without a filter)."""
+    if not params.filter:
+        return None, None
+    try:
+        tree = nql.parse(params.filter)
+        return tree, nql.compile_tree(tree, resource.filter_fields)
+    except nql.FilterError as error:
+        raise BadRequest(
+            f"Request not understood error, cannot list {resource.name}.",
+            f"Error parsing filter: {error}",
+            property="filter",
+        )
+
+
 def _filtered(resource: Resource, params: Params, extra_names: set[str] = frozenset()):
     queryset = resource.queryset(params)
     names = set(params.include) | set(extra_names)
-    condition = None
-    if params.filter:
-        try:
-            tree = nql.parse(params.filter)
-            names |= nql.field_names(tree)
-            condition = nql.compile_tree(tree, resource.filter_fields)
-        except nql.FilterError as error:
-            raise BadRequest(
-                f"Request not understood error, cannot list {resource.name}.",
-                f"Error parsing filter: {error}",
-                property="filter",
-            )
+    tree, condition = _parsed_filter(resource, params)
+    if tree is not None:
+        names |= nql.field_names(tree)
     ordered_by = {path.lstrip("-") for path in params.order}
     names |= {name for name, path in resource.order_fields.items() if path in ordered_by}
     annotate = getattr(resource, "annotate", None)
@@ -369,24 +377,73 @@ def browse(resource: Resource, params: Params) -> tuple[list, dict]:
     if not any(path.lstrip("-") == "pk" for path in ordering):
         ordering.append("-pk")
     queryset = queryset.order_by(*ordering)
+    links = _one_archive(resource, params)
+    if links is not None:
+        return _browse_archive(resource, params, queryset, links)
     total = _count(resource, queryset)
     if params.limit is None:
         objects = list(queryset) if total else []
-        pagination = {"page": 1, "limit": "all", "pages": 1, "total": total, "next": None, "prev": None}
     else:
         start = (params.page - 1) * params.limit
         objects = list(queryset[start : start + params.limit]) if start < total else []
-        pages = max(1, math.ceil(total / params.limit))
-        pagination = {
-            "page": params.page,
-            "limit": params.limit,
-            "pages": pages,
-            "total": total,
-            "next": params.page + 1 if params.page < pages else None,
-            "prev": params.page - 1 if params.page > 1 else None,
-        }
     resource.prepare(objects, params)
-    return objects, {"pagination": pagination}
+    return objects, {"pagination": _pagination(params, total)}
+
+
+def _pagination(params: Params, total: int) -> dict:
+    """Ghost's pagination meta for a browse of `total` rows."""
+    if params.limit is None:
+        return {"page": 1, "limit": "all", "pages": 1, "total": total, "next": None, "prev": None}
+    pages = max(1, math.ceil(total / params.limit))
+    return {
+        "page": params.page,
+        "limit": params.limit,
+        "pages": pages,
+        "total": total,
+        "next": params.page + 1 if params.page < pages else None,
+        "prev": params.page - 1 if params.page > 1 else None,
+    }
+
+
+# Posts of one tag or one author: the filter front ends send most (`tag:news`), walked like the
+# site's own archive pages, through the links' listing index newest first, instead of joining and
+# sorting every story of the tag (a section tag on 12,500 of 100,000 stories: the whole tag sorted
+# per page). Posts browse lists live stories that are not email-only, newest first: exactly the
+# links whose listing date is set, in that date's order, while no page has a Wagtail privacy
+# restriction (the browse's public() filter).
+ARCHIVE_FILTERS = {
+    "tag": (StoryTag, "tag"), "tags": (StoryTag, "tag"), "tags.slug": (StoryTag, "tag"),
+    "author": (StoryAuthor, "author"), "authors": (StoryAuthor, "author"),
+    "authors.slug": (StoryAuthor, "author"),
+}  # fmt: skip
+
+
+def _one_archive(resource: Resource, params: Params):
+    """The links to walk when this browse is one tag's or author's posts in the default order."""
+    if resource is not POSTS or params.order or not params.filter:
+        return None
+    tree, _ = _parsed_filter(resource, params)
+    if not (isinstance(tree, nql.Comparison) and tree.op == "=" and tree.field in ARCHIVE_FILTERS):
+        return None
+    value = tree.value
+    if not isinstance(value, nql.Value) or value.kind not in ("text", "number") or view_restrictions_exist():
+        return None
+    link_model, owner = ARCHIVE_FILTERS[tree.field]
+    return link_model.objects.filter(**{f"{owner}__slug": str(value.raw)})  # as the filter compares it
+
+
+def _browse_archive(resource: Resource, params: Params, queryset, links) -> tuple[list, dict]:
+    ids = archive_ids(links)
+    query = hashlib.sha256(str(ids.query).encode()).hexdigest()
+    total = cached_count(ids, f"api:{resource.name}:archive:{query}")
+    if params.limit is not None:
+        start = (params.page - 1) * params.limit
+        ids = ids[start : start + params.limit] if start < total else ids.none()
+    chosen = list(ids) if total else []
+    found = queryset.in_bulk(chosen) if chosen else {}
+    objects = [found[pk] for pk in chosen if pk in found]
+    resource.prepare(objects, params)
+    return objects, {"pagination": _pagination(params, total)}
 
 
 def _count(resource: Resource, queryset) -> int:

@@ -690,6 +690,17 @@ class StoryTag(ListedLink):
         indexes = archive_indexes("tag", "stories_by_tag", "tag_archive_newest_first")
 
 
+def archive_ids(links):
+    """A tag's or author's stories, newest first, from their links alone (StoryTag/StoryAuthor
+    carry each story's listing date): the archive pages, their feeds and the Content API's
+    `filter=tag:…` walk the link index this way."""
+    return (
+        links.filter(listed_at__isnull=False)
+        .order_by("-listed_at", "-story_id")
+        .values_list("story_id", flat=True)
+    )
+
+
 def copy_listing_dates(story_ids=None) -> None:
     """Each story's listed_at onto its author and tag links (every link when no ids are given):
     after stories were updated or written in bulk, bypassing StoryPage.save()."""

@@ -12,6 +12,7 @@ from byline.stories.models import (
     StoryPage,
     StoryTag,
     Tag,
+    archive_ids,
     cached_count,
     card_dependencies,
     load_cards,
@@ -51,16 +52,6 @@ def paginate(story_ids, page_number: int | None, listing: str):
         return CountedPaginator(story_ids, STORIES_PER_PAGE, count).page(page_number)
     except EmptyPage:
         raise Http404("No such page")
-
-
-def archive_ids(links):
-    """A tag's or author's stories, newest first, from their links alone (StoryTag/StoryAuthor
-    carry each story's listing date)."""
-    return (
-        links.filter(listed_at__isnull=False)
-        .order_by("-listed_at", "-story_id")
-        .values_list("story_id", flat=True)
-    )
 
 
 def first_page_redirect(base_path: str, page_number: int | None):
