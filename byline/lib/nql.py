@@ -257,6 +257,15 @@ def field_names(tree) -> set[str]:
     return set().union(*(field_names(child) for child in tree.children))
 
 
+def is_relative(tree) -> bool:
+    """Whether a parsed filter compares with a moment relative to now (`now-30d`): the rows it
+    selects change with the clock."""
+    if isinstance(tree, Group):
+        return any(is_relative(child) for child in tree.children)
+    values = tree.value if isinstance(tree.value, tuple) else (tree.value,)
+    return any(value.kind == "relative" for value in values)
+
+
 def _compile(tree, fields, now) -> Q:
     if isinstance(tree, Group):
         compiled = [_compile(child, fields, now) for child in tree.children]

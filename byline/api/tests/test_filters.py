@@ -236,3 +236,25 @@ def test_a_privacy_restriction_anywhere_sends_one_tag_browse_through_the_join(ta
     ids, pagination = browsed("tag:news", None)
     assert restricted.pk not in ids
     assert pagination["total"] == 9
+
+
+def total_of(filter_text: str) -> int:
+    return browsed(filter_text, 15)[1]["total"]
+
+
+def test_a_browse_count_comes_from_the_listing_cache_named_by_its_filter(newsroom):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert total_of("featured:false") == 4
+    with CaptureQueriesContext(connection) as queries:
+        assert total_of("featured:false") == 4
+    assert not any("COUNT(" in query["sql"] for query in queries)
+
+
+def test_a_count_relative_to_now_is_counted_afresh(newsroom):
+    assert total_of("published_at:>now-30d") == 2  # A (1 day old) and B (10 days)
+    # Moved behind the ORM's back (no signal forgets the cached counts): B is now 60 days old.
+    when = timezone.now() - timedelta(days=60)
+    StoryPage.objects.filter(pk=newsroom["B"].pk).update(first_published_at=when, listed_at=when)
+    assert total_of("published_at:>now-30d") == 1

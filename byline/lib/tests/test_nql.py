@@ -152,3 +152,13 @@ def test_values_only_ever_become_lookup_values(field, op, value):
     for lookup, parameter in _leaves(q):
         assert lookup in ALLOWED_LOOKUPS
         assert parameter in (value, True, "")
+
+
+@pytest.mark.parametrize(
+    "text, relative",
+    [("published_at:>now-30d", True), ("tag:news+published_at:<=now", True),
+     ("tag:news,(featured:true+published_at:>now-1w)", True), ("published_at:[now-1d,now]", True),
+     ("tag:news", False), ("published_at:>'2024-01-01'", False), ("title:'now-30d'", False)],
+)  # fmt: skip
+def test_a_filter_relative_to_now_is_told_apart(text, relative):
+    assert nql.is_relative(nql.parse(text)) is relative
