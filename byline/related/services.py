@@ -48,11 +48,33 @@ def is_candidate(story: StoryPage) -> bool:
 
 def related_for_page(story: StoryPage, count: int = RELATED_COUNT) -> list[StoryPage]:
     """The stored list, ready for cards: the stories in one query with their list rows, then
-    prepare_cards' fixed few (authors, tags, renditions).
+    prepare_cards' fixed few (authors, tags, renditions). On a story page the list was already
+    chosen and prepared with the story itself (offer_cards); this reads it back.
 
     The list is filtered again here, so a story unpublished a moment ago never shows, even before
     the task that refills the lists has run.
     """
+    offered = story.__dict__.get(OFFERED)
+    if offered is not None and count <= RELATED_COUNT:
+        return offered[:count]
+    stories = related_rows(story, count)
+    prepare_cards(stories)
+    return stories
+
+
+OFFERED = "_related_offered_cards"  # where offer_cards leaves the list on the story being served
+
+
+def offer_cards(sender, story, **kwargs) -> list[StoryPage]:
+    """Receiver of stories.models.story_page_cards: the related block's stories, for the story page
+    to prepare with its own authors, tags and images (two queries fewer than preparing apart)."""
+    stories = related_rows(story, RELATED_COUNT)
+    story.__dict__[OFFERED] = stories
+    return stories
+
+
+def related_rows(story: StoryPage, count: int) -> list[StoryPage]:
+    """The list's stories, as stored and still shown, not yet prepared for cards."""
     if not story.pk:
         return []
     rows = (
@@ -63,9 +85,7 @@ def related_for_page(story: StoryPage, count: int = RELATED_COUNT) -> list[Story
         .defer(*(f"related__{name}" for name in NOT_ON_CARDS))
         .order_by("position")[:count]
     )
-    stories = [row.related for row in rows]
-    prepare_cards(stories)
-    return stories
+    return [row.related for row in rows]
 
 
 # ----- one story ----------------------------------------------------------------------------------

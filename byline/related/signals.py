@@ -51,8 +51,9 @@ def on_bulk_change(sender, changed=None, **kwargs):
 
 
 def connect() -> None:
-    from byline.stories.models import StoryPage
+    from byline.stories.models import StoryPage, story_page_cards
 
+    story_page_cards.connect(services.offer_cards, sender=StoryPage, dispatch_uid="related-cards")
     page_published.connect(on_published, sender=StoryPage, dispatch_uid="related-published")
     page_unpublished.connect(on_unpublished, sender=StoryPage, dispatch_uid="related-unpublished")
     pre_delete.connect(before_delete, sender=StoryPage, dispatch_uid="related-pre-delete")

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -229,16 +230,32 @@ def prepare_cards(stories) -> None:
     """Authors (with photos) and tags of `stories` in two queries, then the renditions of their
     feature images and the photos in one (joined images are fine here: their renditions are
     attached by prefetch_renditions, which get_rendition reads first)."""
-    authors = StoryAuthor.objects.select_related("author__photo").order_by("sort_order")
-    tags = StoryTag.objects.select_related("tag").order_by("sort_order")
-    prefetch_related_objects(
-        stories, Prefetch("story_authors", queryset=authors), Prefetch("story_tags", queryset=tags)
-    )
+    prefetch_links(stories)
+    prefetch_renditions(card_images(stories))
+
+
+def prefetch_links(stories, *, authors: bool = True, tags: bool = True) -> None:
+    """The stories' author links (with the authors and their photos) and tag links, in order: one
+    query each for any number of stories."""
+    lookups = []
+    if authors:
+        links = StoryAuthor.objects.select_related("author__photo").order_by("sort_order")
+        lookups.append(Prefetch("story_authors", queryset=links))
+    if tags:
+        lookups.append(
+            Prefetch("story_tags", queryset=StoryTag.objects.select_related("tag").order_by("sort_order"))
+        )
+    if stories and lookups:
+        prefetch_related_objects(list(stories), *lookups)
+
+
+def card_images(stories) -> list:
+    """The images cards of `stories` show: feature images and their authors' photos."""
     images = []
     for story in stories:
         images += [story.feature_image] if story.feature_image_id else []
         images += [author.photo for author in story.authors if author.photo_id]
-    prefetch_renditions(images)
+    return images
 
 
 def byline_prefetches() -> list[Prefetch]:
@@ -303,6 +320,11 @@ def _images_in(value):
         for item in value:
             yield from _images_in(item)
 
+
+# Sent while a story page's context is built, with `story` and `request`. A receiver answers with
+# the stories it will show on the page as cards (the related block), not yet prepared: the page
+# prepares them with itself (prefetch_for_page). The apps above answer; stories knows none of them.
+story_page_cards = Signal()
 
 StoryManager = PageManager.from_queryset(StoryQuerySet)
 
@@ -573,33 +595,36 @@ class StoryPage(ViewRestrictionsMixin, ReservedSlugMixin, Page):
         return self.authors[0] if self.authors else None
 
     def get_context(self, request, *args, **kwargs):
-        self.prefetch_for_page()
+        # The apps above show cards on this page (the related block): they offer them here, so
+        # their authors, tags and images load with the story's own, in the same few queries.
+        offered = story_page_cards.send(sender=StoryPage, story=self, request=request)
+        self.prefetch_for_page(cards=[card for _, cards in offered for card in cards or ()])
         # Names from byline/stories/signals.py; the comments and related blocks are the other apps'.
         pagecache.depends_on(request, *self.card_dependencies(), f"comments:{self.pk}", f"related:{self.pk}")
         return super().get_context(request, *args, **kwargs)
 
-    def prefetch_for_page(self) -> None:
-        """Load what the story page shows of the story itself in a fixed number of queries,
-        however many authors, tags and body images it has: authors with their photos (one
-        query), tags (one), the body's images (one per kind of image block), then the renditions
-        of all those images and of the feature and social images (one).
+    def prefetch_for_page(self, cards=()) -> None:
+        """Load what the story page shows of the story itself, and of the stories on its cards, in
+        a fixed number of queries however many authors, tags, body images and cards there are:
+        authors with their photos (one query), tags (one), the body's images (one per kind of image
+        block), then the renditions of all those images, the feature and social images and the
+        cards' images (one).
 
         Wagtail's routing fetches the page on its own, so for_cards() does not apply here. A
         preview's authors and tags live in memory (from the revision) and are left alone.
         """
         images = self._load_own_images()
-        lookups = []
-        if self.pk and not self.story_authors.is_deferring:
-            authors = StoryAuthor.objects.select_related("author__photo").order_by("sort_order")
-            lookups.append(Prefetch("story_authors", queryset=authors))
-        if self.pk and not self.story_tags.is_deferring:
-            tags = StoryTag.objects.select_related("tag").order_by("sort_order")
-            lookups.append(Prefetch("story_tags", queryset=tags))
-        prefetch_related_objects([self], *lookups)
+        own_authors = bool(self.pk) and not self.story_authors.is_deferring
+        own_tags = bool(self.pk) and not self.story_tags.is_deferring
+        if own_authors and own_tags:
+            prefetch_links([self, *cards])
+        else:
+            prefetch_links(cards)
+            prefetch_links([self], authors=own_authors, tags=own_tags)
         images += [author.photo for author in self.authors if author.photo is not None]
         for block in self.body:
             images += _images_in(block.value)
-        prefetch_renditions(images)
+        prefetch_renditions(images + card_images(cards))
 
     def _load_own_images(self) -> list:
         """The feature, OpenGraph and X images in one query (each would otherwise cost its own)."""

@@ -242,6 +242,38 @@ def test_the_story_page_shows_the_stored_list_as_cards(client, publish, site):
     assert [card.get_text(strip=True) for card in cards] == [f"Harbour report {n}" for n in range(4)]
 
 
+def test_the_related_cards_show_their_own_authors_and_tags_on_the_page_and_in_a_preview(
+    client, publish, site, make_author, make_tag, admin_user
+):
+    """The cards are prepared together with the story's own authors and tags (one query for all):
+    each card must still show its own, and a preview's unsaved authors stay the story's."""
+    from django.test import RequestFactory
+
+    from byline.stories.models import StoryAuthor
+
+    host = f"{site.hostname}:{site.port}"
+    piers = make_tag("Piers")
+    for n in range(4):
+        publish(f"Harbour report {n}", words(HARBOUR, f"boat{n}"), days=n + 1,
+                authors=[make_author(f"Reporter {n}")], tags=[piers])  # fmt: skip
+    story = publish("The quay tonight", words(HARBOUR), authors=[make_author("Desk Editor")])
+    soup = BeautifulSoup(client.get(story.url, HTTP_HOST=host).content, "lxml")
+    cards = soup.select(".related .card")
+    assert [card.select_one(".card__authors").get_text(strip=True) for card in cards] == [
+        f"Reporter {n}" for n in range(4)
+    ]
+    assert all(card.select_one(".card__tag").get_text(strip=True) == "Piers" for card in cards)
+
+    story.story_authors = [StoryAuthor(author=make_author("Night Editor"))]  # unsaved, as in a preview
+    request = RequestFactory().get(story.url, HTTP_HOST=host)
+    request.user = admin_user
+    response = story.serve_preview(request, "")
+    preview = BeautifulSoup(response.render().content, "lxml")
+    assert preview.select_one(".story__authors a").get_text(strip=True) == "Night Editor"
+    assert len(preview.select(".related .card")) == 4
+    assert preview.select(".related .card__authors")[0].get_text(strip=True) == "Reporter 0"
+
+
 def test_the_story_page_reads_its_list_in_the_same_queries_whatever_the_archive(
     client, publish, site, django_assert_max_num_queries
 ):

@@ -31,13 +31,13 @@ from conftest import paragraph_body
 # settings come from Django's cache). Listings: the featured story or the tag/author (and its
 # image's renditions), the page of ids (the count is cached: StoryPage.cached_count), then 4 for the
 # cards (load_cards). Story: routing (1: the story by its slug, HomePage.route; view restrictions
-# are skipped while no page has one), the story itself (feature image, authors, tags,
-# body images, renditions: 5), the comments section (counts, page, replies, 2 for badges: 5; 1
-# without comments), the related stories (the list with its stories, then 3 for their cards).
+# are skipped while no page has one), the related list with its stories (1), then the story and
+# its cards together (feature image, authors, tags, body images, renditions: 5), the comments
+# section (counts, page, replies, 2 for badges: 5; 1 without comments).
 BOUNDS = {
     "home": 6,
     "home page 2": 6,
-    "story": 15,
+    "story": 12,
     "tag": 7,
     "tag page 2": 7,
     "author": 7,
