@@ -251,12 +251,12 @@ def _wants_body(params: Params) -> bool:
 
 
 def _post_count(link_model, field: str):
-    """count.posts as a subquery per tag (author): the database counts the links of the rows it
-    returns, through the (tag, story) index, rather than grouping every link of the archive
-    before the LIMIT (it still counts every row when asked to order or filter by it)."""
-    # Joined, not `story__in=<published ids>`: that would read every published story per query.
-    links = link_model.objects.filter(**{field: OuterRef("pk")}, story__live=True, story__email_only=False)
-    counted = links.order_by().values(field).annotate(posts=Count("story_id", distinct=True)).values("posts")
+    """count.posts as a subquery per tag (author): the links of the row that carry a listing date,
+    which is exactly the stories Posts browse lists (live, not email-only: StoryPage.listed_at).
+    They are counted in the links' own listing index, without reading a story: a section tag on
+    12,500 of 100,000 stories cost a join per link before (all tags with counts: 0.8 s)."""
+    links = link_model.objects.filter(**{field: OuterRef("pk")}, listed_at__isnull=False)
+    counted = links.order_by().values(field).annotate(posts=Count("pk")).values("posts")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 

@@ -214,6 +214,8 @@ def test_tags_and_authors_count_published_stories(api, make_story, make_tag, mak
     make_story("One", tags=[busy], authors=[writer])
     make_story("Two", tags=[busy, quiet], authors=[writer])
     make_story("Draft", tags=[quiet], authors=[writer], live=False)
+    make_story("Sent by email only", tags=[busy, quiet], authors=[writer], email_only=True)
+    make_story("Taken down", tags=[busy, quiet], authors=[writer]).unpublish()
     tags = api("tags/", include="count.posts", order="count.posts desc").json()["tags"]
     assert [(tag["slug"], tag["count"]["posts"]) for tag in tags] == [("busy", 2), ("quiet", 1)]
     author = api("authors/slug/count-writer/", include="count.posts").json()["authors"][0]

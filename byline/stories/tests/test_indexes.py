@@ -194,6 +194,13 @@ def test_api_posts_browse_with_a_tag_filter_reads_through_indexes(client, archiv
     assert tagged == {}
 
 
+def test_api_tags_and_authors_count_their_posts_through_the_links_index(client, archive):
+    key = api_services.add_integration("Theme").content_key
+    for resource in ("tags", "authors"):
+        url = f"/ghost/api/content/{resource}/"
+        assert sequential_scans(client, url, key=key, include="count.posts", limit="all") == {}
+
+
 def test_the_story_sitemap_reads_through_indexes(client, archive):
     # A sitemap page lists up to 50,000 stories by design (a walk of the tree's path index), and
     # Django's sitemap framework counts them to split the pages: that count reads the live pages
