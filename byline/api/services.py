@@ -219,7 +219,11 @@ class Resource:
 
 class Posts(Resource):
     def queryset(self, params):
-        stories = StoryPage.objects.live().public().filter(email_only=False)
+        # Live and not email-only, as the listing date records: the filters and orders on it walk
+        # the listing index (stories_listed_newest_first) rather than joining the page table.
+        stories = StoryPage.objects.filter(listed_at__isnull=False)
+        if view_restrictions_exist():  # public() looks for restrictions itself: a query per browse
+            stories = stories.public()
         stories = stories.select_related("feature_image", "og_image", "twitter_image")
         if params.include & {"tags", "authors"}:
             stories = stories.prefetch_related(*byline_prefetches())
@@ -283,12 +287,20 @@ class Authors(Resource):
         return queryset
 
 
+# A post's publication date is its listing date (the same value while it is listed, which every
+# browsed post is): ordering by it walks the listing index.
 POSTS = Posts(
     "posts",
     "post",
     POST_FIELDS,
-    {**TIMESTAMP_ORDER, "featured": "featured", "reading_time": "reading_time"},
-    ["-first_published_at", "-pk"],
+    {
+        **TIMESTAMP_ORDER,
+        "published_at": "listed_at",
+        "created_at": "listed_at",
+        "featured": "featured",
+        "reading_time": "reading_time",
+    },
+    ["-listed_at", "-pk"],
     includes={"tags", "authors"},
 )
 PAGES = Pages(
@@ -377,9 +389,9 @@ def browse(resource: Resource, params: Params) -> tuple[list, dict]:
     if not any(path.lstrip("-") == "pk" for path in ordering):
         ordering.append("-pk")
     queryset = queryset.order_by(*ordering)
-    links = _one_archive(resource, params)
-    if links is not None:
-        return _browse_archive(resource, params, queryset, links)
+    walk = _listing_walk(resource, params)
+    if walk is not None:
+        return _browse_walk(resource, params, queryset, walk)
     total = _count(resource, params, queryset)
     if params.limit is None:
         objects = list(queryset) if total else []
@@ -405,12 +417,13 @@ def _pagination(params: Params, total: int) -> dict:
     }
 
 
-# Posts of one tag or one author: the filter front ends send most (`tag:news`), walked like the
-# site's own archive pages, through the links' listing index newest first, instead of joining and
-# sorting every story of the tag (a section tag on 12,500 of 100,000 stories: the whole tag sorted
-# per page). Posts browse lists live stories that are not email-only, newest first: exactly the
-# links whose listing date is set, in that date's order, while no page has a Wagtail privacy
-# restriction (the browse's public() filter).
+# Posts in the default order, unfiltered or of one tag or one author (the browses front ends send
+# most: the latest posts, `tag:news`), walk a listing index newest first as the site's own pages do
+# (the home's StoryPage.listed_at; the archives' links, which carry it), then load the page's
+# stories: a deep page skips index entries instead of joining every skipped story, and a tag is not
+# sorted whole per page (a section tag on 12,500 of 100,000 stories). Posts browse lists live
+# stories that are not email-only, newest first: exactly those with a listing date, in its order,
+# while no page has a Wagtail privacy restriction (the browse's public() filter).
 ARCHIVE_FILTERS = {
     "tag": (StoryTag, "tag"), "tags": (StoryTag, "tag"), "tags.slug": (StoryTag, "tag"),
     "author": (StoryAuthor, "author"), "authors": (StoryAuthor, "author"),
@@ -418,29 +431,30 @@ ARCHIVE_FILTERS = {
 }  # fmt: skip
 
 
-def _one_archive(resource: Resource, params: Params):
-    """The links to walk when this browse is one tag's or author's posts in the default order."""
-    if resource is not POSTS or params.order or not params.filter:
+def _listing_walk(resource: Resource, params: Params):
+    """The ids to walk, in the browse's order, when a listing index answers this browse; else None."""
+    if resource is not POSTS or params.order or view_restrictions_exist():
         return None
+    if not params.filter:
+        return StoryPage.objects.published().values_list("pk", flat=True)
     tree, _ = _parsed_filter(resource, params)
     if not (isinstance(tree, nql.Comparison) and tree.op == "=" and tree.field in ARCHIVE_FILTERS):
         return None
-    value = tree.value
-    if not isinstance(value, nql.Value) or value.kind not in ("text", "number") or view_restrictions_exist():
+    if not isinstance(tree.value, nql.Value) or tree.value.kind not in ("text", "number"):
         return None
     link_model, owner = ARCHIVE_FILTERS[tree.field]
-    return link_model.objects.filter(**{f"{owner}__slug": str(value.raw)})  # as the filter compares it
+    # The slug as the filter compares it (a number-like slug parses as a number).
+    return archive_ids(link_model.objects.filter(**{f"{owner}__slug": str(tree.value.raw)}))
 
 
-def _browse_archive(resource: Resource, params: Params, queryset, links) -> tuple[list, dict]:
-    ids = archive_ids(links)
-    chosen_by = hashlib.sha256(params.filter.encode()).hexdigest()
-    total = cached_count(ids, f"api:{resource.name}:archive:{chosen_by}")
+def _browse_walk(resource: Resource, params: Params, queryset, ids) -> tuple[list, dict]:
+    chosen_by = hashlib.sha256((params.filter or "").encode()).hexdigest()
+    total = cached_count(ids, f"api:{resource.name}:walk:{chosen_by}")
     if params.limit is not None:
         start = (params.page - 1) * params.limit
         ids = ids[start : start + params.limit] if start < total else ids.none()
     chosen = list(ids) if total else []
-    found = queryset.in_bulk(chosen) if chosen else {}
+    found = queryset.in_bulk(chosen) if chosen else {}  # the browse's own filter, on the page's ids
     objects = [found[pk] for pk in chosen if pk in found]
     resource.prepare(objects, params)
     return objects, {"pagination": _pagination(params, total)}

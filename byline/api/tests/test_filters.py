@@ -258,3 +258,31 @@ def test_a_count_relative_to_now_is_counted_afresh(newsroom):
     when = timezone.now() - timedelta(days=60)
     StoryPage.objects.filter(pk=newsroom["B"].pk).update(first_published_at=when, listed_at=when)
     assert total_of("published_at:>now-30d") == 1
+
+
+def test_the_latest_posts_walked_by_the_listing_index_are_the_live_site_stories_newest_first(tagged_archive):
+    """Unfiltered, in the default order: the listing index's walk, page by page, against the
+    definition (live, not email-only, newest publication first)."""
+    expected = list(
+        StoryPage.objects.live()
+        .filter(email_only=False)
+        .order_by("-first_published_at", "-pk")
+        .values_list("pk", flat=True)
+    )
+    assert browsed(None, None)[0] == expected
+    for limit in (1, 4):
+        for page in range(1, len(expected) // limit + 2):
+            ids, pagination = browsed(None, limit, page)
+            assert ids == expected[(page - 1) * limit : page * limit], (limit, page)
+            assert pagination["total"] == len(expected)
+    assert browsed(None, 4, 1)[0] == browsed("visibility:[public,members]", 4, 1)[0]  # the joined way
+
+
+def test_a_privacy_restriction_sends_the_latest_posts_through_the_join(tagged_archive):
+    from wagtail.models import PageViewRestriction
+
+    restricted = StoryPage.objects.get(title="Listed 0")
+    PageViewRestriction.objects.create(page=restricted, restriction_type="password", password="x")
+    ids, pagination = browsed(None, None)
+    assert restricted.pk not in ids
+    assert pagination["total"] == 9

@@ -189,6 +189,8 @@ def test_api_posts_browse_with_a_tag_filter_reads_through_indexes(client, archiv
     key = api_services.add_integration("Front end").content_key
     posts = "/ghost/api/content/posts/"
     assert sequential_scans(client, posts, key=key, include="tags,authors") == {}
+    assert sequential_scans(client, posts, key=key, page=20) == {}  # deep: a walk of the listing index
+    assert sequential_scans(client, posts, key=key, filter="visibility:public", page=20) == {}
     # One tag's posts walk the tag's links newest first, as its archive page does: no sort of the tag.
     tagged = sequential_scans(client, posts, key=key, filter=f"tag:{archive['tag'].slug}", page=5)
     assert tagged == {}
