@@ -4,22 +4,28 @@ Stories and pages come from Wagtail's sitemap generator (it knows live, public a
 tags and authors are Django sitemaps over the snippets that have at least one live story.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.db.models import Exists, Max, OuterRef
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from wagtail.contrib.sitemaps import Sitemap as WagtailSitemap
 from wagtail.contrib.sitemaps.views import prepare_sitemaps
 from wagtail.models import Site
 
+from byline.core.models import view_restrictions_exist
 from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag, cached_listing_fact
 
 # Search engines read at most 50,000 URLs per sitemap file: each section splits into pages of
@@ -64,11 +70,92 @@ class NewestChangeInOneQuery(FactsFromListingCache):
 
 
 class StorySitemap(NewestChangeInOneQuery, WagtailSitemap):
+    """Every live story of the site, as Wagtail's generator lists pages, from three columns a row.
+
+    Wagtail's generator builds each page as a full specific Page and asks it for its URL: at 50,000
+    stories a sitemap page took 13 s. Here a row is (url_path, last published, last revised) and
+    the address is the site's root URL and the path below the site's root page, as Wagtail's
+    get_url_parts() writes it (tested against get_full_url, unicode slugs included)."""
+
     limit = SITEMAP_LIMIT
 
     def items(self):
-        # Email-only stories went to inboxes, not to the site: no URL of theirs answers.
-        return super().items().type(StoryPage).exclude(storypage__email_only=True)
+        # Email-only stories went to inboxes, not to the site: no URL of theirs answers. Listed
+        # stories are exactly the live ones that are not email-only.
+        root = self.get_wagtail_site().root_page
+        stories = StoryPage.objects.descendant_of(root, inclusive=True).filter(listed_at__isnull=False)
+        if view_restrictions_exist():  # public() looks for restrictions itself: a query each time
+            stories = stories.public()
+        # Wagtail's lastmod: the last publication, else the last revision (pages from before the
+        # former existed), in one column.
+        lastmod = Coalesce("last_published_at", "latest_revision_created_at")
+        return stories.order_by("path").values_list("url_path", lastmod)
+
+    def _urls(self, page, protocol, domain):
+        site = self.get_wagtail_site()
+        address = page_address(site)
+        urls = [
+            {"location": address(url_path), "lastmod": lastmod}
+            for url_path, lastmod in self.paginator.page(page).object_list
+        ]
+        dates = [url["lastmod"] for url in urls]
+        if dates and None not in dates:
+            self.latest_lastmod = max(dates)
+        return urls
+
+
+def page_address(site):
+    """`address(url_path)`: the full URL Wagtail gives a page with that url_path under `site`'s root
+    page (Page.get_url_parts: the path below the root, through the wagtail_serve route, which
+    percent-encodes it, without its trailing slash when WAGTAIL_APPEND_SLASH is off)."""
+    root_path = site.root_page.url_path
+    serve_prefix = reverse("wagtail_serve", args=("",))
+    keep_slash = getattr(settings, "WAGTAIL_APPEND_SLASH", True)
+    root_url = site.root_url
+
+    def address(url_path: str) -> str:
+        path = serve_prefix + quote(url_path[len(root_path) :], safe=RFC3986_SUBDELIMS + "/~:@")
+        return root_url + (path if keep_slash or path == "/" else path.rstrip("/"))
+
+    return address
+
+
+class UrlsetXml:
+    """Django's sitemap.xml template, written out by hand for the same output (tested): the template
+    engine costs about 0.1 ms a URL, five seconds for a page of 50,000. A template object to Django
+    (render(context, request)), so the sitemap view is Django's own."""
+
+    HEAD = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">\n'
+    )
+
+    def render(self, context=None, request=None) -> str:
+        parts = [self.HEAD]
+        zone = timezone.get_current_timezone()
+        for url in (context or {}).get("urlset", ()):
+            parts.append(f"<url><loc>{escape(url['location'])}</loc>")
+            if url.get("lastmod"):
+                parts.append(f"<lastmod>{date_format(url['lastmod'], zone)}</lastmod>")
+            if url.get("changefreq"):
+                parts.append(f"<changefreq>{escape(url['changefreq'])}</changefreq>")
+            if url.get("priority"):
+                parts.append(f"<priority>{escape(url['priority'])}</priority>")
+            for alternate in url.get("alternates") or ():
+                parts.append(
+                    f'<xhtml:link rel="alternate" hreflang="{escape(alternate["lang_code"])}"'
+                    f' href="{escape(alternate["location"])}"/>'
+                )
+            parts.append("</url>")
+        parts.append("\n</urlset>\n")
+        return "".join(parts)
+
+
+def date_format(moment, zone) -> str:
+    """As the template's `date:"Y-m-d"`: an aware datetime in the site's time zone first."""
+    if isinstance(moment, datetime) and moment.utcoffset() is not None:
+        moment = moment.astimezone(zone)
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
 
 
 class PageSitemap(NewestChangeInOneQuery, WagtailSitemap):
@@ -123,7 +210,7 @@ def index(request):
 def section(request, section: str):
     if section not in SECTIONS:
         raise Http404("No such sitemap")
-    return sitemap_views.sitemap(request, _sections(request), section=section)
+    return sitemap_views.sitemap(request, _sections(request), section=section, template_name=UrlsetXml())
 
 
 @require_safe

@@ -49,8 +49,8 @@ BOUNDS = {
     "rss": 6,
     "tag rss": 7,
     "author rss": 7,
-    "sitemap": 2,
-    "sitemap posts": 3,
+    "sitemap": 1,  # the pages section's privacy check (Wagtail's); the rest is in the listing cache
+    "sitemap posts": 1,  # the page of rows (url_path, date): stories.sitemaps.StorySitemap
     "sitemap pages": 3,
     "sitemap tags": 1,
     "sitemap authors": 1,

@@ -1,6 +1,6 @@
 """/sitemap.xml (an index, as Ghost's), its four sections, the Google News sitemap and robots.txt."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
@@ -64,7 +64,7 @@ def test_the_index_reads_no_story_rows_once_counted_and_follows_the_next_publish
 
     make_story()
     xml(client, "/sitemap.xml")
-    with django_assert_num_queries(2):  # sizes and newest dates come from the listing cache
+    with django_assert_num_queries(1):  # sizes and newest dates come from the listing cache
         xml(client, "/sitemap.xml")
 
     later = make_story(published_at=timezone.now() + timedelta(minutes=5))
@@ -160,3 +160,42 @@ def test_email_only_stories_are_in_no_sitemap(client, make_story, make_tag, make
     assert sent.url not in client.get("/sitemap-news.xml").content.decode()
     assert "/tag/letters/" not in client.get("/sitemap-tags.xml").content.decode()
     assert "/author/letter-writer/" not in client.get("/sitemap-authors.xml").content.decode()
+
+
+def test_story_addresses_are_wagtails_own_unicode_slugs_included(client, make_story, rf, site):
+    """The posts sitemap writes addresses from url_path alone: they must be what Wagtail gives."""
+    from byline.stories.models import StoryPage
+
+    make_story("Plain words")
+    make_story("Café au lait, déjà vu", slug="café-déjà-vu")
+    make_story("Ampersand & co", slug="ampersand-co")
+    request = rf.get("/", HTTP_HOST=f"{site.hostname}:{site.port}")
+    expected = sorted(story.get_full_url(request) for story in StoryPage.objects.live())
+    assert sorted(locations(xml(client, "/sitemap-posts.xml"))) == expected
+    assert any("caf%C3%A9-d%C3%A9j%C3%A0-vu" in url for url in expected)
+
+
+def test_without_append_slash_the_addresses_lose_their_trailing_slash(client, make_story, settings):
+    settings.WAGTAIL_APPEND_SLASH = False
+    make_story("No slash", slug="no-slash")
+    assert locations(xml(client, "/sitemap-posts.xml")) == [f"{ROOT}/no-slash"]
+
+
+def test_the_urlset_writer_writes_what_djangos_sitemap_template_does(settings):
+    """UrlsetXml replaces django/contrib/sitemaps/templates/sitemap.xml: the same bytes for the same
+    URLs (escaping, dates in the site's time zone, optional fields, alternates)."""
+    from django.template.loader import get_template
+
+    from byline.stories.sitemaps import UrlsetXml
+
+    settings.TIME_ZONE = "Pacific/Auckland"  # 23:30 UTC is already the next day there
+    urlset = [
+        {"location": "http://example.com/a/?x=1&y=<2>", "lastmod": datetime(2026, 3, 1, 23, 30, tzinfo=UTC),
+         "changefreq": "", "priority": "", "alternates": []},
+        {"location": "http://example.com/b/", "lastmod": None, "changefreq": "daily", "priority": "0.5",
+         "alternates": [{"lang_code": "fr", "location": "http://example.com/fr/b/"}]},
+        {"location": "http://example.com/c/", "lastmod": date(2025, 1, 2)},
+    ]  # fmt: skip
+    django_template = get_template("sitemap.xml").render({"urlset": urlset})
+    assert UrlsetXml().render({"urlset": urlset}) == django_template
+    assert "<lastmod>2026-03-02</lastmod>" in django_template
