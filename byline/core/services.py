@@ -1,10 +1,12 @@
 """Site-wide workflows of the core app."""
 
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.http.request import split_domain_port
+from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
 from wagtail.models import Site
 
 from byline.pagecache import store
@@ -56,3 +58,19 @@ def site_for_request(request) -> Site | None:
             _sites.clear()
         _sites[key] = (generation, site)
     return site
+
+
+def page_paths(site):
+    """`path(url_path)`: the address Wagtail gives a page of `site` with that url_path, without the
+    host (Page.get_url_parts: the path below the site's root page, through the wagtail_serve route,
+    which percent-encodes it, without its trailing slash when WAGTAIL_APPEND_SLASH is off). Lists of
+    thousands of pages (sitemaps, the search index) read url_path alone instead of whole pages."""
+    root_path = site.root_page.url_path
+    serve_prefix = reverse("wagtail_serve", args=("",))
+    keep_slash = getattr(settings, "WAGTAIL_APPEND_SLASH", True)
+
+    def path(url_path: str) -> str:
+        found = serve_prefix + quote(url_path[len(root_path) :], safe=RFC3986_SUBDELIMS + "/~:@")
+        return found if keep_slash or found == "/" else found.rstrip("/")
+
+    return path

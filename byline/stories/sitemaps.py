@@ -5,7 +5,6 @@ tags and authors are Django sitemaps over the snippets that have at least one li
 """
 
 from datetime import datetime, timedelta
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
@@ -14,11 +13,9 @@ from django.db.models import Exists, Max, OuterRef
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import escape
-from django.utils.http import RFC3986_SUBDELIMS
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from wagtail.contrib.sitemaps import Sitemap as WagtailSitemap
@@ -26,6 +23,7 @@ from wagtail.contrib.sitemaps.views import prepare_sitemaps
 from wagtail.models import Site
 
 from byline.core.models import view_restrictions_exist
+from byline.core.services import page_paths
 from byline.stories.models import Author, StoryAuthor, StoryPage, StoryTag, Tag, cached_listing_fact
 
 # Search engines read at most 50,000 URLs per sitemap file: each section splits into pages of
@@ -93,31 +91,15 @@ class StorySitemap(NewestChangeInOneQuery, WagtailSitemap):
 
     def _urls(self, page, protocol, domain):
         site = self.get_wagtail_site()
-        address = page_address(site)
+        path = page_paths(site)
         urls = [
-            {"location": address(url_path), "lastmod": lastmod}
+            {"location": site.root_url + path(url_path), "lastmod": lastmod}
             for url_path, lastmod in self.paginator.page(page).object_list
         ]
         dates = [url["lastmod"] for url in urls]
         if dates and None not in dates:
             self.latest_lastmod = max(dates)
         return urls
-
-
-def page_address(site):
-    """`address(url_path)`: the full URL Wagtail gives a page with that url_path under `site`'s root
-    page (Page.get_url_parts: the path below the root, through the wagtail_serve route, which
-    percent-encodes it, without its trailing slash when WAGTAIL_APPEND_SLASH is off)."""
-    root_path = site.root_page.url_path
-    serve_prefix = reverse("wagtail_serve", args=("",))
-    keep_slash = getattr(settings, "WAGTAIL_APPEND_SLASH", True)
-    root_url = site.root_url
-
-    def address(url_path: str) -> str:
-        path = serve_prefix + quote(url_path[len(root_path) :], safe=RFC3986_SUBDELIMS + "/~:@")
-        return root_url + (path if keep_slash or path == "/" else path.rstrip("/"))
-
-    return address
 
 
 class UrlsetXml:

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.test import override_settings
 
+from byline.api import views
 from byline.api.models import Integration
 from byline.stories.models import StoryPage
 
@@ -322,8 +323,8 @@ def test_a_page_of_stories_costs_the_same_few_queries_whatever_its_size(
         api("settings/")
 
 
-def test_the_search_index_lists_every_story_author_and_public_tag(
-    api, make_story, make_tag, make_author, django_assert_max_num_queries
+def test_the_search_index_lists_the_stories_updated_last_and_every_author_and_public_tag(
+    api, make_story, make_tag, make_author, django_assert_max_num_queries, monkeypatch, rf, site
 ):
     writer = make_author("Index Writer")
     make_tag("#hidden")
@@ -346,6 +347,14 @@ def test_the_search_index_lists_every_story_author_and_public_tag(
     }
     locked = next(post for post in posts if post["title"] == "Locked")
     assert locked["excerpt"] == "A teaser."
+    request = rf.get("/", HTTP_HOST=f"{site.hostname}:{site.port}")
+    stories = {story.slug: story for story in StoryPage.objects.live()}
+    paths = {post["url"].removeprefix("http://testserver") for post in posts}
+    assert paths == {story.get_url(request) for story in stories.values()}
+    # As Ghost: the posts updated last, at most SEARCH_INDEX_POSTS of them.
+    monkeypatch.setattr(views, "SEARCH_INDEX_POSTS", 2)
+    newest = StoryPage.objects.live().order_by("-last_published_at", "-pk")[:2]
+    assert [post["slug"] for post in api("search-index/posts/").json()["posts"]] == [s.slug for s in newest]
     assert [t["slug"] for t in api("search-index/tags/").json()["tags"]] == [f"topic-{n}" for n in range(4)]
     assert "index-writer" in [a["slug"] for a in api("search-index/authors/").json()["authors"]]
 
