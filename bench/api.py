@@ -1,17 +1,23 @@
 """Content API benchmark: Ghost-shaped JSON against the site's own HTML listing, on the same data.
 
     python bench/api.py [--stories 120] [--rounds 30]
+    python bench/api.py --archive 100000 [--rounds 10]
 
 Builds a fresh SQLite database in a temporary folder, loads `byline demo --stories N`, then times
 (median and 90th percentile of --rounds requests, through Django's test client, no network) a few Content
 API requests and, as the reference measured in the same run, the home page (the same 15 stories
 rendered as HTML cards). Prints a table with each request's ratio to the reference; the last line is the
 figures as JSON.
+
+`--archive N` works on a copy of bench/pages.py's generated N-story site instead (generated and cached
+on first use, as that benchmark does) and adds the requests whose cost grew with the archive before they
+walked its indexes: deep pages, one big tag, tags with counts, the search index, a sitemap page.
 """
 
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -37,6 +43,23 @@ CASES = [
     ("tags, limit=all, count.posts", "/ghost/api/content/tags/", {"limit": "all", "include": "count.posts"}),
     ("settings", "/ghost/api/content/settings/", {}),
 ]
+# On bench/pages.py's generated site: 8 section tags on 12,500 stories each, 150 writers.
+ARCHIVE_CASES = [
+    ("reference: home page HTML (15 cards)", "/", {}),
+    ("posts, 15, include=tags,authors", "/ghost/api/content/posts/", {"include": "tags,authors"}),
+    ("posts, page 2,000", "/ghost/api/content/posts/", {"page": "2000"}),
+    ("posts, one section tag, page 1", "/ghost/api/content/posts/", {"filter": "tag:section-1"}),
+    (
+        "posts, one section tag, page 300",
+        "/ghost/api/content/posts/",
+        {"filter": "tag:section-1", "page": "300"},
+    ),
+    ("posts, filter visibility:public", "/ghost/api/content/posts/", {"filter": "visibility:public"}),
+    ("tags, limit=all, count.posts", "/ghost/api/content/tags/", {"limit": "all", "include": "count.posts"}),
+    ("authors, 15, count.posts", "/ghost/api/content/authors/", {"include": "count.posts"}),
+    ("search index, posts", "/ghost/api/content/search-index/posts/", {}),
+    ("sitemap page of 50,000 posts", "/sitemap-posts.xml", {}),
+]
 
 
 def timed(client, path, params, rounds):
@@ -54,15 +77,24 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--stories", type=int, default=120)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument(
+        "--archive", type=int, help="use bench/pages.py's generated site of this many stories"
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="byline-bench-api-"))
+    if args.archive:
+        import pages  # bench/pages.py: its generated site, made once and cached
+
+        database, _ = pages.cached_site(args.archive)
+        shutil.copyfile(database, folder / "byline.sqlite3")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="byline.settings",
         BYLINE_DATA_DIR=str(folder),
         DATABASE_URL=f"sqlite:///{folder / 'byline.sqlite3'}",
         SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopq",  # noqa: S106
         ALLOWED_HOSTS="testserver",
+        BYLINE_PAGE_CACHE="off",  # every request is rendered
     )
     os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
@@ -76,14 +108,16 @@ def main():
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # the home page links hashed files
-    call_command("demo", stories=args.stories, verbosity=0)
+    if not args.archive:
+        call_command("demo", stories=args.stories, verbosity=0)
     key = services.add_integration("Benchmark").content_key
     client = Client()
     figures = {}
     reference = None
-    print(f"{args.stories} stories, {args.rounds} rounds each; times in ms")
+    stories = args.archive or args.stories
+    print(f"{stories} stories, {args.rounds} rounds each; times in ms")
     print(f"{'request':42} {'median':>8} {'p90':>8} {'× ref':>7}")
-    for label, path, params in CASES:
+    for label, path, params in ARCHIVE_CASES if args.archive else CASES:
         query = dict(params, key=key) if path.startswith("/ghost/") else params
         timed(client, path, query, 3)  # warm caches and renditions
         median, p90 = timed(client, path, query, args.rounds)
@@ -94,7 +128,8 @@ def main():
             "ratio": round(median / reference, 2),
         }
         print(f"{label:42} {median:8.2f} {p90:8.2f} {median / reference:7.2f}")
-    print(json.dumps({"stories": args.stories, "rounds": args.rounds, "figures": figures}))
+    print(json.dumps({"stories": stories, "rounds": args.rounds, "figures": figures}))
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
