@@ -1,6 +1,6 @@
 """Newsletter sending benchmark: snapshot time, messages per second against a bare reference, peak memory.
 
-    python bench/newsletter.py [--members 100000] [--small 10000] [--connections 2]
+    python bench/newsletter.py [--members 100000] [--small 10000] [--connections 2] [--profile FOLDER]
 
 For each size it builds a fresh SQLite database (copied from one migrated once) with that many subscribed
 members and a published story, then, in a child process of its own (so its peak memory is the sender's
@@ -12,6 +12,8 @@ send's own code and sent as the same bytes every time (the sink's work grows wit
 only the real bytes make a fair reference). Both report CPU milliseconds per message too, which a busy
 machine distorts less than wall time, and the sink's CPU milliseconds per message during each.
 The sink is aiosmtpd's Sink handler in its own process. The last line printed is the figures as JSON.
+`--profile FOLDER` also writes each send's profile there (`send-<members>.prof`, CPU time of the sending
+threads, for `python -m pstats`); profiling slows the send, so its figures are not comparable then.
 """
 
 import argparse
@@ -141,10 +143,18 @@ def phase_send() -> dict:
     started = time.perf_counter()
     services.start(email)
     snapshot = time.perf_counter() - started
+    profiles = profile_senders(services) if os.environ.get("BENCH_PROFILE") else None
     started, cpu = time.perf_counter(), cpu_seconds()
     sent = services.deliver(email)
     elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     services.finish_if_done(email)
+    if profiles:
+        import pstats
+
+        merged = pstats.Stats(profiles[0])
+        for profile in profiles[1:]:
+            merged.add(profile)
+        merged.dump_stats(os.environ["BENCH_PROFILE"])
     return {
         "snapshot_seconds": round(snapshot, 3),
         "recipients": email.recipient_count,
@@ -154,6 +164,25 @@ def phase_send() -> dict:
         "cpu_ms_per_message": round(1000 * cpu / max(sent, 1), 3),
         "self_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def profile_senders(services) -> list:
+    """Profile each sending thread (cProfile sees only the thread that enables it), by its CPU time."""
+    import cProfile
+
+    profiles, run = [], services.Sender.run
+
+    def profiled(sender):
+        profile = cProfile.Profile(time.thread_time)
+        profiles.append(profile)
+        profile.enable()
+        try:
+            return run(sender)
+        finally:
+            profile.disable()
+
+    services.Sender.run = profiled
+    return profiles
 
 
 def phase_reference(port: int, count: int, connections: int) -> dict:
@@ -204,7 +233,7 @@ def with_sink_cpu(sink_pid: int, count: int, run) -> dict:
     return answer
 
 
-def measure(size: int, template: Path, port: int, connections: int, sink_pid: int) -> dict:
+def measure(size: int, template: Path, port: int, connections: int, sink_pid: int, profile: str) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"byline-bench-{size}-"))
     try:
         shutil.copy(template / "byline.sqlite3", folder / "byline.sqlite3")
@@ -213,7 +242,10 @@ def measure(size: int, template: Path, port: int, connections: int, sink_pid: in
         # The reference runs just before and just after the send and counts as their mean, so a change
         # in the machine's load during the run shifts both sides alike.
         before = with_sink_cpu(sink_pid, size, lambda: child("reference", env, port, size, connections))
-        send = with_sink_cpu(sink_pid, size, lambda: child("send", env))
+        send_env = (
+            {**env, "BENCH_PROFILE": str(Path(profile).resolve() / f"send-{size}.prof")} if profile else env
+        )
+        send = with_sink_cpu(sink_pid, size, lambda: child("send", send_env))
         after = with_sink_cpu(sink_pid, size, lambda: child("reference", env, port, size, connections))
         reference = {
             key: round((before[key] + after[key]) / 2, 3)
@@ -230,6 +262,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--connections", type=int, default=2)
+    parser.add_argument("--profile", default="", help="a folder for each send's profile")
     parser.add_argument("--phase")
     parser.add_argument("args", nargs="*", type=int)
     options = parser.parse_args()
@@ -243,6 +276,8 @@ def main() -> None:
         print(json.dumps(answer))
         return
 
+    if options.profile:
+        Path(options.profile).mkdir(parents=True, exist_ok=True)
     port = free_port()
     sink = subprocess.Popen(
         [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
@@ -254,7 +289,7 @@ def main() -> None:
         time.sleep(1)
         child("migrate", env_for(template, port, options.connections))
         results = [
-            measure(size, template, port, options.connections, sink.pid)
+            measure(size, template, port, options.connections, sink.pid, options.profile)
             for size in (options.small, options.members)
         ]
     finally:

@@ -11,6 +11,10 @@ Decisions (see CONTEXT.md beside this file):
   cannot both win.
 """
 
+import base64
+import hashlib
+import hmac
+import re
 import time
 import unicodedata
 import uuid
@@ -24,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.encoding import force_str
 
 from byline.lib import ratelimit
 from byline.lib.tokens import new_token, token_hash
@@ -327,15 +332,65 @@ def delete_member(member: Member) -> None:
 # Unsubscribe links ------------------------------------------------------------------------------------
 
 
+# A link's token is "<member uuid>.<newsletter uuid>.<signature>" (hex uuids), the signature an
+# HMAC-SHA256 of the two uuids keyed from SECRET_KEY and a salt, as Django's `salted_hmac` derives it.
+# It is computed for every recipient of every send, so the key is derived once per send
+# (`UnsubscribeLinks`): about 2 µs a link, where `signing.dumps` (JSON, zlib, a timestamp, a key derived
+# per call) took 20-35. Links signed the old way (`signing.dumps`, salt UNSUBSCRIBE_SALT) stay valid:
+# old newsletters carry them.
+UNSUBSCRIBE_LINK_SALT = "byline.unsubscribe.link"
+_LINK_TOKEN = re.compile(r"([0-9a-f]{32})\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})")
+
+
+def _link_key(secret) -> bytes:
+    """The HMAC key `salted_hmac(UNSUBSCRIBE_LINK_SALT, …, secret)` uses."""
+    return hashlib.sha256((UNSUBSCRIBE_LINK_SALT + force_str(secret)).encode()).digest()
+
+
+def _link_signature(key: bytes, value: str) -> str:
+    return base64.urlsafe_b64encode(hmac.digest(key, value.encode(), "sha256")).rstrip(b"=").decode()
+
+
+class UnsubscribeLinks:
+    """The unsubscribe links of one newsletter, for sending it to many members: what is the same for
+    every link (the site's address, the newsletter, the key) is prepared once."""
+
+    def __init__(self, newsletter):
+        self.prefix = f"{settings.BYLINE_URL.rstrip('/')}/unsubscribe/"
+        self.newsletter = newsletter.uuid.hex
+        self.key = _link_key(settings.SECRET_KEY)
+
+    def token(self, member_uuid) -> str:
+        value = f"{str(member_uuid).replace('-', '')}.{self.newsletter}"
+        return f"{value}.{_link_signature(self.key, value)}"
+
+    def url(self, member_uuid) -> str:
+        return f"{self.prefix}{self.token(member_uuid)}/"
+
+
 def unsubscribe_token(member: Member, newsletter) -> str:
-    return signing.dumps(
-        {"m": str(member.uuid), "n": str(newsletter.uuid)}, salt=UNSUBSCRIBE_SALT, compress=True
-    )
+    return UnsubscribeLinks(newsletter).token(member.uuid)
 
 
 def unsubscribe_url(member: Member, newsletter) -> str:
     """The absolute, signed link a newsletter email carries (also for its List-Unsubscribe header)."""
-    return f"{settings.BYLINE_URL.rstrip('/')}/unsubscribe/{unsubscribe_token(member, newsletter)}/"
+    return UnsubscribeLinks(newsletter).url(member.uuid)
+
+
+def _unsubscribe_uuids(token: str) -> tuple[str, str]:
+    """(member uuid, newsletter uuid) of a genuine token, of either kind; raises BadSignature."""
+    match = _LINK_TOKEN.fullmatch(token)
+    if match is None:  # an old link, signed by `signing.dumps`
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        return data["m"], data["n"]
+    member_uuid, newsletter_uuid, signature = match.groups()
+    value = f"{member_uuid}.{newsletter_uuid}"
+    # Links signed with a key since rotated out of SECRET_KEY (into SECRET_KEY_FALLBACKS) still work,
+    # as Django's signing accepts them.
+    for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
+        if hmac.compare_digest(_link_signature(_link_key(secret), value), signature):
+            return member_uuid, newsletter_uuid
+    raise signing.BadSignature("The unsubscribe link's signature does not match.")
 
 
 def read_unsubscribe_token(token: str):
@@ -344,9 +399,9 @@ def read_unsubscribe_token(token: str):
 
     Newsletter = apps.get_model("newsletters", "Newsletter")
     try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-        member = Member.objects.filter(uuid=data["m"]).first()
-        newsletter = Newsletter.objects.filter(uuid=data["n"]).first()
+        member_uuid, newsletter_uuid = _unsubscribe_uuids(token)
+        member = Member.objects.filter(uuid=member_uuid).first()
+        newsletter = Newsletter.objects.filter(uuid=newsletter_uuid).first()
     except (signing.BadSignature, KeyError, TypeError, ValueError, ValidationError):
         raise InvalidLink("This unsubscribe link is not valid.") from None
     if member is None or newsletter is None:

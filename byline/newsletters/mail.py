@@ -8,6 +8,7 @@ each server's reply; `DjangoConnection` hands messages to any other Django email
 
 import binascii
 import contextlib
+import re
 import secrets
 import smtplib
 import ssl
@@ -85,15 +86,28 @@ class EncodedBody:
         ]
 
     def fill(self, values: dict) -> bytes:
-        encoded = {}
+        return self.join(encoded_values(values, html=self.html))
+
+    def join(self, encoded: dict) -> bytes:
+        """The body with each field's already encoded value (`encoded_values`) in its place."""
         pieces = self.pieces.copy()
         for index in range(1, len(pieces), 2):
-            field = pieces[index]
-            if field not in encoded:
-                value = values[field]
-                encoded[field] = _qp_run(escape(value) if self.html else value)
-            pieces[index] = encoded[field]
+            pieces[index] = encoded[pieces[index]]
         return b"".join(pieces)
+
+
+def encoded_values(values: dict, *, html: bool, plain: dict | None = None) -> dict:
+    """Each personal value quoted-printable encoded (HTML-escaped first for an HTML body). `plain`, the
+    same values encoded for the text body, is reused where escaping changes nothing (the unsubscribe
+    URL, most names), so a value is encoded once per message, not once per body."""
+    encoded = {}
+    for field, value in values.items():
+        if not html:
+            encoded[field] = _qp_run(value)
+            continue
+        escaped = escape(value)
+        encoded[field] = plain[field] if plain is not None and escaped == value else _qp_run(escaped)
+    return encoded
 
 
 @dataclass
@@ -174,16 +188,17 @@ class MessageFactory:
             "\r\n"
         ).encode()
         part = f"--{self.boundary}\r\n".encode()
+        plain = encoded_values(values, html=False)
         return b"".join(
             [
                 head,
                 part,
                 PLAIN_PART_HEADERS,
-                self.text.fill(values),
+                self.text.join(plain),
                 b"\r\n",
                 part,
                 HTML_PART_HEADERS,
-                self.html.fill(values),
+                self.html.join(encoded_values(values, html=True, plain=plain)),
                 f"\r\n--{self.boundary}--\r\n".encode(),
             ]
         )
@@ -233,6 +248,32 @@ class Outcome:
     rejected: bool = False  # a provider refused the whole request (for a batch: try one by one)
 
 
+# An address made only of these characters is quoted by smtplib as itself in angle brackets; checking
+# that is far cheaper than smtplib's full parse (email.utils.parseaddr), which stays for anything else.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+
+
+def _envelope_address(address: str) -> str:
+    """`address` as MAIL FROM / RCPT TO take it: what `smtplib.quoteaddr` gives, quicker for plain ones."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
+def _data_payload(raw: bytes) -> bytes:
+    """What follows DATA: the message with lines starting with "." doubled (RFC 5321 4.5.2), then the
+    terminating "." line: the bytes `smtplib.SMTP.data` sends. Its regular expression scans every byte
+    of every message (about 75 µs for 9 kB, as long as all the rest of building one); a line starting
+    with "." is rare in quoted-printable text, so a plain search settles almost every message."""
+    if raw.startswith(b"."):
+        raw = b"." + raw
+    if b"\n." in raw:
+        raw = raw.replace(b"\n.", b"\n..")
+    if not raw.endswith(b"\r\n"):
+        raw += b"\r\n"
+    return raw + b".\r\n"
+
+
 class SMTPConnection:
     """One kept-alive SMTP session; reconnects on the next message after the server drops it.
 
@@ -279,7 +320,7 @@ class SMTPConnection:
 
     def _mail_from(self, sender: str) -> None:
         self.open()
-        self.smtp.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}")
+        self.smtp.putcmd("mail", f"FROM:{_envelope_address(sender)}")
         self.awaiting_mail_reply = True
 
     def abandon(self) -> None:
@@ -293,7 +334,9 @@ class SMTPConnection:
         except (smtplib.SMTPException, OSError):
             self.smtp = None
 
-    def send(self, sender: str, to: str, raw: bytes) -> Outcome:
+    def send(self, sender: str, to: str, raw: bytes, meanwhile=None) -> Outcome:
+        """Hand one message over. `meanwhile()` runs while the server takes in the data (its longest
+        step), for the caller's work that needs no answer: building the next message."""
         handed_over = False
         try:
             if not self.awaiting_mail_reply:
@@ -303,11 +346,19 @@ class SMTPConnection:
             code, reply = smtp.getreply()
             if code != 250:
                 return self._refused(code, reply)
-            code, reply = smtp.rcpt(to)
+            smtp.putcmd("rcpt", f"TO:{_envelope_address(to)}")
+            code, reply = smtp.getreply()
             if code not in (250, 251):
                 return self._refused(code, reply)
             handed_over = True
-            code, reply = smtp.data(raw)
+            smtp.putcmd("data")
+            code, reply = smtp.getreply()
+            if code != 354:
+                return self._refused(code, reply)
+            smtp.send(_data_payload(raw))
+            if meanwhile is not None:
+                meanwhile()
+            code, reply = smtp.getreply()
             if code != 250:
                 return self._refused(code, reply)
             return Outcome(sent=True, reply=f"{code} {reply.decode('utf-8', 'replace')}")
@@ -463,11 +514,13 @@ class DjangoConnection:
     def abandon(self) -> None:
         pass
 
-    def send(self, sender: str, to: str, raw: bytes) -> Outcome:
+    def send(self, sender: str, to: str, raw: bytes, meanwhile=None) -> Outcome:
         try:
             self.connection.send_messages([_RawMessage(raw, sender, to)])
         except Exception as error:
             return Outcome(sent=False, reply=str(error)[:500])
+        if meanwhile is not None:
+            meanwhile()
         return Outcome(sent=True, reply="Accepted")
 
 

@@ -127,3 +127,62 @@ def test_each_member_and_newsletter_has_its_own_link(member, newsletter):
         services.unsubscribe_url(member, weekly),
     }
     assert len(urls) == 3
+
+
+def test_links_signed_the_old_way_still_work(member, newsletter):
+    """Newsletters sent before the links' new signature carry `signing.dumps` tokens."""
+    from django.core import signing
+
+    token = signing.dumps(
+        {"m": str(member.uuid), "n": str(newsletter.uuid)}, salt=services.UNSUBSCRIBE_SALT, compress=True
+    )
+    response = Client(enforce_csrf_checks=True).post(
+        f"/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click"}
+    )
+    assert response.status_code == 200
+    assert not subscribed(member, newsletter)
+
+
+def test_the_signature_is_djangos_salted_hmac_of_both_uuids(member, newsletter, settings):
+    from django.utils.crypto import salted_hmac
+
+    token = services.unsubscribe_token(member, newsletter)
+    member_part, newsletter_part, signature = token.split(".")
+    assert (member_part, newsletter_part) == (member.uuid.hex, newsletter.uuid.hex)
+    digest = salted_hmac(
+        services.UNSUBSCRIBE_LINK_SALT,
+        f"{member_part}.{newsletter_part}",
+        settings.SECRET_KEY,
+        algorithm="sha256",
+    ).digest()
+    import base64
+
+    assert signature == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_a_link_for_another_member_with_the_same_signature_is_404(client, member, newsletter):
+    other = Member.objects.create(email="other@example.com")
+    other.newsletters.add(newsletter)
+    token = services.unsubscribe_token(member, newsletter)
+    forged = other.uuid.hex + token[32:]
+    assert client.post(f"/unsubscribe/{forged}/", {"List-Unsubscribe": "One-Click"}).status_code == 404
+    assert subscribed(other, newsletter)
+
+
+def test_links_signed_before_the_secret_key_was_rotated_still_work(member, newsletter, settings):
+    old_key = settings.SECRET_KEY
+    token = services.unsubscribe_token(member, newsletter)
+    settings.SECRET_KEY = "a-new-secret-key-for-this-test-0123456789-abcdefghijklmnop"
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert services.read_unsubscribe_token(token) == (member, newsletter)
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(services.InvalidLink):
+        services.read_unsubscribe_token(token)
+
+
+def test_the_links_of_one_send_are_each_members_own(member, newsletter, settings):
+    links = services.UnsubscribeLinks(newsletter)
+    assert links.url(member.uuid) == services.unsubscribe_url(member, newsletter)
+    assert links.url(str(member.uuid)) == links.url(member.uuid.hex)
+    other = Member.objects.create(email="other@example.com")
+    assert links.url(other.uuid) != links.url(member.uuid)
