@@ -12,7 +12,8 @@ Writes the archive of bench/corpus.py, indexes it with the service behind `bylin
 term, a two-term query, a phrase, a mid-frequency term, the most common term), then times each
 through Django's test client: the results page (parse, rank, count, load, render 20 results with
 snippets) and the as-you-type JSON (8 results). The reference, in the same run: on SQLite the same
-MATCH straight through sqlite3 (the top 20 by the same BM25 weights, and the count); on PostgreSQL
+full-text query straight through sqlite3 (the top 20 by the same BM25 weights, and the count; a
+phrase reads the phrase index, as the search does); on PostgreSQL
 the search's own SQL replayed through psycopg. The floor: the same page and JSON with no query,
 what every request pays before searching (middleware, rate limit, site settings, base template).
 Prints p50/p95 in ms (and the endpoint's CPU ms, which a busy machine distorts less), the ratio
@@ -111,13 +112,9 @@ def five_queries(terms: list[tuple[str, int]], plans) -> dict[str, str]:
 
 
 class SQLiteReference:
-    """The same MATCH straight through sqlite3: the top 20 by the same BM25 weights, and the count."""
-
-    TOP = (
-        "SELECT rowid FROM wagtailsearch_indexentry_fts WHERE wagtailsearch_indexentry_fts MATCH ? "
-        "ORDER BY bm25(wagtailsearch_indexentry_fts, 0.0, 1.0, 5.0) LIMIT 20"
-    )
-    COUNT = "SELECT count(*) FROM wagtailsearch_indexentry_fts WHERE wagtailsearch_indexentry_fts MATCH ?"
+    """The same full-text query straight through sqlite3: the top 20 by the same BM25 weights, and
+    the count. The query is the search's own (FTSResults.hits(): Wagtail's FTS5 table for words,
+    the phrase index for phrases), so both sides read the same index."""
 
     def __init__(self, path: Path, plans):
         self.db = sqlite3.connect(path)
@@ -127,12 +124,14 @@ class SQLiteReference:
         from byline.search import services
         from byline.search.query import parse
 
-        match = services.match_expression(parse(text))
-        matches = self.db.execute(self.COUNT, [match]).fetchone()[0]
+        hits = services.search_stories(parse(text)).hits()
+        top = f"SELECT {hits.entry_id} {hits.source} ORDER BY {hits.bm25} LIMIT 20".replace("%s", "?")
+        count = f"SELECT count(*) {hits.source}".replace("%s", "?")
+        matches = self.db.execute(count, hits.params).fetchone()[0]
 
         def raw(n=0):
-            self.db.execute(self.TOP, [match]).fetchall()
-            self.db.execute(self.COUNT, [match]).fetchone()
+            self.db.execute(top, hits.params).fetchall()
+            self.db.execute(count, hits.params).fetchone()
 
         return matches, raw
 

@@ -5,6 +5,8 @@ from django.db.models.signals import post_migrate
 
 # The SQLite search names its lookup indexes (INDEXED BY): a query naming a missing index fails.
 LOOKUP_INDEXES = "byline.search.migrations.0001_sqlite_lookup_indexes"
+# The phrase index is written by triggers on Wagtail's index table: without them it falls behind.
+PHRASE_INDEX = "byline.search.migrations.0002_phrase_index"
 
 
 class SearchConfig(AppConfig):
@@ -24,20 +26,23 @@ class SearchConfig(AppConfig):
 
 
 def _keep_lookup_indexes(using="default", **kwargs) -> None:
-    """After every migrate, make sure the lookup indexes exist. They sit on Wagtail's and the stories'
-    tables, and SQLite's way of altering a table (copy it into a new one) drops indexes no model
-    declares: a later migration of those apps would silently remove them."""
+    """After every migrate, make sure the lookup indexes and the phrase index's triggers exist. They
+    sit on Wagtail's and the stories' tables, and SQLite's way of altering a table (copy it into a
+    new one) drops indexes and triggers no model declares: a later migration of those apps would
+    silently remove them."""
     from django.db import connections
     from django.db.migrations.recorder import MigrationRecorder
 
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
-    migration = import_module(LOOKUP_INDEXES)
-    if ("byline_search", migration.__name__.rsplit(".", 1)[1]) not in MigrationRecorder(
-        connection
-    ).applied_migrations():
+    applied = MigrationRecorder(connection).applied_migrations()
+    lookups, phrases = import_module(LOOKUP_INDEXES), import_module(PHRASE_INDEX)
+    if ("byline_search", lookups.__name__.rsplit(".", 1)[1]) not in applied:
         return  # migrated back before it: the tables may be gone too
     with connection.cursor() as cursor:
-        for name, definition in migration.INDEXES.items():
+        for name, definition in lookups.INDEXES.items():
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} {definition}")
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_phrase_fts'")
+        if ("byline_search", phrases.__name__.rsplit(".", 1)[1]) in applied and cursor.fetchone():
+            phrases.create_sqlite_triggers(cursor)
