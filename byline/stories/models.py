@@ -236,15 +236,9 @@ def prepare_cards(stories) -> None:
 
 def prefetch_links(stories, *, authors: bool = True, tags: bool = True) -> None:
     """The stories' author links (with the authors and their photos) and tag links, in order: one
-    query each for any number of stories."""
-    lookups = []
-    if authors:
-        links = StoryAuthor.objects.select_related("author__photo").order_by("sort_order")
-        lookups.append(Prefetch("story_authors", queryset=links))
-    if tags:
-        lookups.append(
-            Prefetch("story_tags", queryset=StoryTag.objects.select_related("tag").order_by("sort_order"))
-        )
+    query each for any number of stories (cards show no tag images)."""
+    author_links, tag_links = byline_prefetches(tag_images=False)
+    lookups = ([author_links] if authors else []) + ([tag_links] if tags else [])
     if stories and lookups:
         prefetch_related_objects(list(stories), *lookups)
 
@@ -258,18 +252,17 @@ def card_images(stories) -> list:
     return images
 
 
-def byline_prefetches() -> list[Prefetch]:
-    """A story's authors (with their photos) and tags (with their feature images), in order, in two
-    queries for any number of stories. Renditions are not loaded: see prepare_cards for cards."""
+def byline_prefetches(*, tag_images: bool = True) -> list[Prefetch]:
+    """A story's authors (with their photos) and tags (with their feature images unless told not
+    to), in order, in two queries for any number of stories. Renditions are not loaded: see
+    prepare_cards for cards."""
+    tag = "tag__feature_image" if tag_images else "tag"
     return [
         Prefetch(
             "story_authors",
             queryset=StoryAuthor.objects.select_related("author__photo").order_by("sort_order"),
         ),
-        Prefetch(
-            "story_tags",
-            queryset=StoryTag.objects.select_related("tag__feature_image").order_by("sort_order"),
-        ),
+        Prefetch("story_tags", queryset=StoryTag.objects.select_related(tag).order_by("sort_order")),
     ]
 
 
