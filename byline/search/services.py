@@ -107,13 +107,15 @@ class FTSResults:
     """Stories matching a query in Wagtail's SQLite FTS5 index, as a sliceable, countable sequence
     of story ids (plain ints: load_results reads what a row shows).
 
-    Ranking: BM25 with the title weighing TITLE_WEIGHT times the body, equal scores newest first.
-    BM25 scores every match whatever the page asked for, so one query fetches the ranked ids of
-    every page at once (up to COUNT_LIMIT + 1): it gives the page and the count.
+    Each full-text match is checked against the searchable stories (migrations/0003: live, public,
+    not email-only, by index entry) with one lookup by its entry id.
+    Ranking: BM25 with the title weighing TITLE_WEIGHT times the body, equal scores newest first;
+    a page of results is one query (SQLite keeps only the best rows of the page while it scores
+    every match) and the count another, which stops at COUNT_LIMIT + 1 (`capped` then says the
+    true number is higher).
     A query matching more than RANKED_MATCHES index entries (a word in most stories) is listed
     newest first instead: BM25 would cost hundreds of milliseconds at 100,000 and says little
-    about a word that is everywhere; such a query runs a bounded count and a query for its page.
-    Counts stop at COUNT_LIMIT (`capped` then says the true number is higher).
+    about a word that is everywhere.
 
     Phrases are read from the phrase index (migrations/0002: each pair of adjacent words one
     token), words from Wagtail's; a query with both reads the side with fewer matches and checks
@@ -123,6 +125,7 @@ class FTSResults:
     TITLE_WEIGHT = 5.0
     RANKED_MATCHES = 5_000
     COUNT_LIMIT = 1_000
+    RANK_MARGIN = 20  # entries ranked beyond a page's own, for those search may not show
 
     def __init__(self, query: ReaderQuery):
         from django.contrib.contenttypes.models import ContentType
@@ -131,7 +134,6 @@ class FTSResults:
         self.content_type = ContentType.objects.get_for_model(StoryPage).pk
         self._count = None
         self._entries = None
-        self._ranked = None
         self._hits = None
         self.capped = False
 
@@ -141,7 +143,7 @@ class FTSResults:
 
     def count(self) -> int:
         if self._count is None:
-            found = self._count_broad(self.COUNT_LIMIT + 1) if self.broad() else len(self.ranked())
+            found = self._count_up_to(self.COUNT_LIMIT + 1) if self.entries() else 0
             self.capped = found > self.COUNT_LIMIT
             self._count = min(found, self.COUNT_LIMIT)
         return self._count
@@ -152,16 +154,14 @@ class FTSResults:
     def __getitem__(self, key):
         if not isinstance(key, slice):
             return self[key : key + 1][0]
-        if not self.broad():
-            return self.ranked()[: self.COUNT_LIMIT][key]
-        start = key.start or 0
-        return self._newest(None if key.stop is None else max(key.stop - start, 0), start)
-
-    def ranked(self) -> list[int]:
-        """Every page's ids, best first, up to COUNT_LIMIT + 1 (one more says the count is capped)."""
-        if self._ranked is None:
-            self._ranked = self._ranked_ids(self.COUNT_LIMIT + 1) if self.entries() else []
-        return self._ranked
+        # As far as the count goes: no page lies past COUNT_LIMIT.
+        start = min(key.start or 0, self.COUNT_LIMIT)
+        stop = self.COUNT_LIMIT if key.stop is None else min(key.stop, self.COUNT_LIMIT)
+        if stop <= start or not self.entries():
+            return []
+        if self.broad():
+            return self._newest(stop - start, start)
+        return self._ranked(stop - start, start)
 
     # What each backend answers in SQL.
 
@@ -204,47 +204,65 @@ class FTSResults:
             self._entries = _fetch(sql, [*hits.params, self.RANKED_MATCHES + 1])[0][0]
         return self._entries
 
-    def _sql(self, select: str, tail: str = "") -> tuple[str, list]:
-        # CROSS JOIN fixes SQLite's join order: the full-text match drives, then lookups by id;
-        # left to itself the planner may walk every page and probe the index for each. Each
-        # lookup reads a narrow index (migrations/0001) instead of a row holding a story's text.
+    def _matches(self, select: str, tail: str) -> tuple[str, list]:
+        # CROSS JOIN fixes SQLite's join order: the full-text match drives, then one lookup by id
+        # in the searchable stories; left to itself the planner may walk the stories and probe
+        # the full-text index for each.
         hits = self.hits()
         sql = (
-            f"SELECT {select} FROM {hits.tables} "  # noqa: S608  (table names, no input)
-            f"CROSS JOIN {_entries_table()} AS entry INDEXED BY search_entry_page "
-            f"CROSS JOIN {_pages_table()} AS page INDEXED BY search_live_page "
-            f"CROSS JOIN {StoryPage._meta.db_table} AS story INDEXED BY search_public_story "
-            f"WHERE {hits.condition} AND entry.id = {hits.entry_id} AND entry.content_type_id = %s "
-            "AND page.id = CAST(entry.object_id AS INTEGER) AND story.page_ptr_id = page.id AND page.live "
-            f"AND story.visibility = 'public' AND NOT story.email_only {tail}"
+            f"SELECT {select} FROM {hits.tables} CROSS JOIN search_story_entries AS story "  # noqa: S608
+            f"WHERE {hits.condition} AND story.entry_id = {hits.entry_id} {tail}"
         )
-        return sql, [*hits.params, self.content_type]
+        return sql, hits.params
 
-    def _ranked_ids(self, limit: int) -> list[int]:
-        order = f"ORDER BY {self.hits().bm25}, page.first_published_at DESC, page.id DESC LIMIT %s"
-        sql, params = self._sql("page.id", order)
-        return [row[0] for row in _fetch(sql, [*params, limit])]
-
-    def _count_broad(self, limit: int) -> int:
-        sql, params = self._sql("1", "LIMIT %s")
+    def _count_up_to(self, limit: int) -> int:
+        sql, params = self._matches("1", "LIMIT %s")
         return _fetch(f"SELECT COUNT(*) FROM ({sql})", [*params, limit])[0][0]  # noqa: S608
 
-    def _newest(self, limit: int | None, start: int) -> list[int]:
-        # Walk live pages newest first (the stories_live_newest_first index) and keep those whose
-        # index entry is among the matches, which SQLite lists once: a broad word fills a page of
-        # results after a few dozen pages.
+    def _ranked(self, limit: int, start: int) -> list[int]:
+        """A page of the ranked results. BM25 over the full-text index alone picks the best entries
+        the page needs plus a margin, and only those are checked against the searchable stories:
+        joining every match first cost a lookup for each (2,541 of them for a phrase of two common
+        words). That answer is exact when enough of them are searchable and the last one kept
+        scores strictly better than the last one read (nothing unread can tie with it and be
+        newer); otherwise the joined query answers."""
+        wanted = start + limit
+        hits = self.hits()
+        read = wanted + self.RANK_MARGIN
+        best = f"SELECT {hits.entry_id}, {hits.bm25} {hits.source} ORDER BY 2 LIMIT %s"  # noqa: S608
+        scores = dict(_fetch(best, [*hits.params, read]))
+        if scores:
+            found = _fetch(
+                "SELECT entry_id, page_id, published FROM search_story_entries "  # noqa: S608
+                f"WHERE entry_id IN ({', '.join(['%s'] * len(scores))})",
+                list(scores),
+            )
+            # Best score first, equal scores newest first (two stable sorts: dates are text).
+            found.sort(key=lambda row: (row[2] or "", row[1]), reverse=True)
+            found.sort(key=lambda row: scores[row[0]])
+            complete = len(scores) < read
+            if complete or (len(found) >= wanted and scores[found[wanted - 1][0]] < max(scores.values())):
+                return [row[1] for row in found[start:wanted]]
+        return self._ranked_joined(limit, start)
+
+    def _ranked_joined(self, limit: int, start: int) -> list[int]:
+        """A page of the ranked results by the definition: every match checked, then ranked."""
+        hits = self.hits()
+        order = f"ORDER BY {hits.bm25}, story.published DESC, story.page_id DESC LIMIT %s OFFSET %s"
+        sql, params = self._matches("story.page_id", order)
+        return [row[0] for row in _fetch(sql, [*params, limit, start])]
+
+    def _newest(self, limit: int, start: int) -> list[int]:
+        # Walk the searchable stories newest first (their own index) and keep those among the
+        # matches, which SQLite lists once: a broad word fills a page of results after a few dozen.
         hits = self.hits()
         sql = (
-            f"SELECT page.id FROM {_pages_table()} AS page "  # noqa: S608  (table names, no input)
-            f"CROSS JOIN {StoryPage._meta.db_table} AS story INDEXED BY search_public_story "
-            "WHERE story.page_ptr_id = page.id AND page.live AND story.visibility = 'public' "
-            f"AND NOT story.email_only AND EXISTS (SELECT 1 FROM {_entries_table()} AS entry "
-            "WHERE entry.content_type_id = %s AND entry.object_id = CAST(page.id AS TEXT) AND entry.id IN "
-            f"(SELECT {hits.entry_id} {hits.source})) "
-            "ORDER BY page.first_published_at DESC, page.id DESC LIMIT %s OFFSET %s"
+            "SELECT story.page_id FROM search_story_entries AS story "  # noqa: S608  (table names, no input)
+            "INDEXED BY search_story_entries_newest "
+            f"WHERE story.entry_id IN (SELECT {hits.entry_id} {hits.source}) "
+            "ORDER BY story.published DESC, story.page_id DESC LIMIT %s OFFSET %s"
         )
-        params = [self.content_type, *hits.params, -1 if limit is None else limit, start]
-        return [row[0] for row in _fetch(sql, params)]
+        return [row[0] for row in _fetch(sql, [*hits.params, limit, start])]
 
 
 def _fts_hits(words: list[str], pairs: list[str], title_weight: float) -> Hits:
@@ -308,6 +326,20 @@ class PostgresResults(FTSResults):
         super().__init__(query)
         self._words = None
         self._phrases = None
+        self._ranked_ids_found = None
+
+    def _count_up_to(self, limit: int) -> int:
+        return self._count_broad(limit) if self.broad() else len(self._every_ranked())
+
+    def _ranked(self, limit: int, start: int) -> list[int]:
+        return self._every_ranked()[start : start + limit]
+
+    def _every_ranked(self) -> list[int]:
+        """Every page's ids, best first, up to COUNT_LIMIT + 1, from one query: ts_rank scores every
+        match whatever the page asked for, so the page and the count come from the same rows."""
+        if self._ranked_ids_found is None:
+            self._ranked_ids_found = self._ranked_ids(self.COUNT_LIMIT + 1)
+        return self._ranked_ids_found
 
     def _indexed_words(self) -> list[str]:
         """The reader's words that are not stop words to the text search configuration (these
@@ -412,7 +444,7 @@ class PostgresResults(FTSResults):
         sql = f"SELECT page.id {self._from()} {where} ORDER BY {order} LIMIT %s"
         return [row[0] for row in _fetch(sql, [self.content_type, *params, *rank_params, limit])]
 
-    def _newest(self, limit: int | None, start: int) -> list[int]:
+    def _newest(self, limit: int, start: int) -> list[int]:
         # Walk live pages newest first (stories_live_newest_first) and look up each one's index
         # entry by its key: a broad word fills a page after a few dozen. Joined the other way,
         # the planner read and tested every entry of the index (80 ms at 10,000 stories).
@@ -467,11 +499,23 @@ class Result:
     url: str
     snippet: SafeString
     published_at: datetime
-    primary_tag: Tag | None  # name and slug only, for its link
+    primary_tag: "ResultTag | None"
     # The date as the `date` filter prints it ('c' and 'j F Y', in the reader's time zone), made
     # here: forty filter calls were a third of the time the results list took to render.
     date_iso: str
     date_label: str
+
+
+@dataclass(frozen=True)
+class ResultTag:
+    """A result's primary tag: its name and where it links (a Tag model per row cost more than
+    the rest of the row)."""
+
+    name: str
+    slug: str
+
+    def get_absolute_url(self) -> str:
+        return Tag.get_absolute_url(self)
 
 
 def load_results(stories, query: ReaderQuery, request) -> list[Result]:
@@ -483,13 +527,17 @@ def load_results(stories, query: ReaderQuery, request) -> list[Result]:
     rows = {row[0]: row for row in _fetch(_rows_sql(len(ids)), ids)}
     url = _url_maker(request)
     words = Words(query)
+    zone = timezone.get_current_timezone()
+    month_names = {}  # translated once a request, not once a row
     results = []
     for pk in ids:
         if pk not in rows:  # unpublished between the two queries
             continue
         _, title, url_path, custom_excerpt, plaintext, excerpt, published, tag_name, tag_slug = rows[pk]
         published = _aware(published) or timezone.now()  # as StoryPage.published_at
-        local = timezone.localtime(published)
+        local = published.astimezone(zone)
+        if local.month not in month_names:
+            month_names[local.month] = str(MONTHS[local.month])
         results.append(
             Result(
                 id=pk,
@@ -497,9 +545,9 @@ def load_results(stories, query: ReaderQuery, request) -> list[Result]:
                 url=url(url_path),
                 snippet=passage(words, custom_excerpt, plaintext, excerpt),
                 published_at=published,
-                primary_tag=Tag(name=tag_name, slug=tag_slug) if tag_slug is not None else None,
+                primary_tag=ResultTag(name=tag_name, slug=tag_slug) if tag_slug is not None else None,
                 date_iso=local.isoformat(),
-                date_label=f"{local.day} {MONTHS[local.month]} {local.year}",
+                date_label=f"{local.day} {month_names[local.month]} {local.year}",
             )
         )
     return results
