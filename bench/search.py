@@ -2,10 +2,12 @@
 
     python bench/search.py [--stories 100000] [--rounds 30] [--data DIR]
     python bench/search.py --database-url postgres://postgres@127.0.0.1:5432/search_bench [--stories N]
+                           [--reuse]
 
 `--data DIR` keeps the generated, indexed SQLite database in DIR and reuses it on the next run
 (writing 100,000 stories and indexing them takes longer than the measurement). A PostgreSQL
-database is emptied and built again on every run.
+database is emptied and built again on every run, unless `--reuse` finds this many stories there
+already indexed by an earlier run.
 
 Writes the archive of bench/corpus.py, indexes it with the service behind `byline search
 --rebuild` (Wagtail's index), picks five queries from the archive's own term statistics (a rare
@@ -210,6 +212,19 @@ def measure(reference, rounds: int) -> dict:
     return figures
 
 
+def built_on_postgres(database_url: str, stories: int) -> bool:
+    """Whether an earlier run left an archive of this size, indexed, in that database."""
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url) as pg:
+            found = pg.execute("SELECT count(*) FROM stories_storypage").fetchone()[0]
+            indexed = pg.execute("SELECT count(*) FROM wagtailsearch_indexentry").fetchone()[0]
+    except psycopg.Error:
+        return False
+    return found == indexed == stories
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--stories", type=int, default=100_000)
@@ -220,16 +235,23 @@ def main():
         help="run on this PostgreSQL database instead (emptied first); the reference is then the "
         "search's own SQL replayed straight through psycopg",
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --database-url: keep the database when a run already built this many stories there",
+    )
     args = parser.parse_args()
 
     reuse = False
     if args.database_url:
-        import psycopg
+        reuse = args.reuse and built_on_postgres(args.database_url, args.stories)
+        if not reuse:
+            import psycopg
 
-        admin, name = args.database_url.rsplit("/", 1)
-        with psycopg.connect(admin + "/postgres", autocommit=True) as pg:
-            pg.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            pg.execute(f'CREATE DATABASE "{name}"')
+            admin, name = args.database_url.rsplit("/", 1)
+            with psycopg.connect(admin + "/postgres", autocommit=True) as pg:
+                pg.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                pg.execute(f'CREATE DATABASE "{name}"')
         corpus.setup_django("search-pg", database_url=args.database_url)
     else:
         reuse = bool(args.data) and (Path(args.data) / "built").exists()
@@ -243,7 +265,7 @@ def main():
     plans, _, _ = corpus.plan(args.stories)
     index_s = None
     if reuse:
-        print(f"reusing the archive in {args.data}")
+        print(f"reusing the archive in {args.data or args.database_url}")
     else:
         index_s = build_archive(plans)
         if args.data and not args.database_url:

@@ -123,6 +123,19 @@ def test_a_title_phrase_ranks_above_a_body_phrase(titles, make_story):
     assert titles('"tide gauge"') == ["The tide gauge is fixed", "Council notes"]
 
 
+def test_a_phrase_in_the_title_comes_first_then_the_newest(titles, make_story, make_author):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    desk = [make_author("News Desk")]
+    body = paragraph_body("The tide gauge at the pier broke again.")
+    for title, hours_ago in (("Older notes", 30), ("Newest notes", 1), ("Middle notes", 12)):
+        make_story(title, body=body, authors=desk, published_at=timezone.now() - timedelta(hours=hours_ago))
+    make_story("Tide gauge fixed", body=paragraph_body("Engineers came."), authors=desk)
+    assert titles('"tide gauge"') == ["Tide gauge fixed", "Newest notes", "Middle notes", "Older notes"]
+
+
 def test_a_phrase_and_words_together(titles, make_story):
     make_story("Both", body=paragraph_body("The tide gauge broke during the storm."))
     make_story("Phrase only", body=paragraph_body("The tide gauge broke on a calm day."))
