@@ -154,7 +154,12 @@ class Tag(index.Indexed, models.Model):
         return "internal" if self.is_internal else "public"
 
     def get_absolute_url(self) -> str:
-        return f"/tag/{self.slug}/"
+        return self.url_for(self.slug)
+
+    @staticmethod
+    def url_for(slug: str) -> str:
+        """A tag's page by its slug, for rows read without building the model (search results)."""
+        return f"/tag/{slug}/"
 
 
 # The two largest columns of a story, which a card never shows (it shows the stored excerpt).

@@ -30,38 +30,38 @@ INDEXES = {
     "search_story_entries_newest": "ON search_story_entries (published DESC, page_id DESC)",
 }
 
-# The rows of the entries of the pages chosen by `where`: only searchable stories get one.
-_ROWS = (
-    "SELECT entry.id, page.id, page.first_published_at FROM wagtailcore_page AS page "
-    "JOIN stories_storypage AS story ON story.page_ptr_id = page.id "
-    "JOIN wagtailsearch_indexentry AS entry ON entry.content_type_id = page.content_type_id "
-    "AND entry.object_id = CAST(page.id AS TEXT) "
-    "WHERE page.live AND story.visibility = 'public' AND NOT story.email_only AND {where}"
-)
-FILL = "INSERT OR REPLACE INTO search_story_entries (entry_id, page_id, published) " + _ROWS.format(where="1")
+
+def _write(where: str) -> str:
+    """An INSERT of the rows of the index entries chosen by `where` (SQL on `entry`, `page` and
+    `story`): only searchable stories get one."""
+    return (
+        "INSERT OR REPLACE INTO search_story_entries (entry_id, page_id, published) "  # noqa: S608
+        "SELECT entry.id, page.id, page.first_published_at FROM wagtailcore_page AS page "
+        "JOIN stories_storypage AS story ON story.page_ptr_id = page.id "
+        "JOIN wagtailsearch_indexentry AS entry ON entry.content_type_id = page.content_type_id "
+        "AND entry.object_id = CAST(page.id AS TEXT) "
+        f"WHERE page.live AND story.visibility = 'public' AND NOT story.email_only AND {where}"
+    )
+
+
+FILL = _write("1")
 
 
 def _refresh(page_id: str) -> str:
     """Statements (for a trigger's body) that write one page's rows afresh."""
     return (
         f"DELETE FROM search_story_entries WHERE page_id = {page_id}; "  # noqa: S608  (SQL, no input)
-        "INSERT OR REPLACE INTO search_story_entries (entry_id, page_id, published) "
-        + _ROWS.format(where=f"page.id = {page_id}")
-        + ";"
+        f"{_write(f'page.id = {page_id}')};"
     )
 
 
 def _entry(row: str) -> str:
     """Statements that write one index entry's row afresh (none if it is not a searchable story)."""
-    return (
-        f"DELETE FROM search_story_entries WHERE entry_id = {row}.id; "  # noqa: S608  (SQL, no input)
-        "INSERT OR REPLACE INTO search_story_entries (entry_id, page_id, published) "
-        + _ROWS.format(
-            where=f"entry.id = {row}.id AND page.id = CAST({row}.object_id AS INTEGER) "
-            f"AND page.content_type_id = {row}.content_type_id"
-        )
-        + ";"
+    only_it = (
+        f"entry.id = {row}.id AND page.id = CAST({row}.object_id AS INTEGER) "
+        f"AND page.content_type_id = {row}.content_type_id"
     )
+    return f"DELETE FROM search_story_entries WHERE entry_id = {row}.id; {_write(only_it)};"  # noqa: S608
 
 
 TRIGGERS = {
