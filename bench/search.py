@@ -143,8 +143,11 @@ class PostgresReference:
 
     def __init__(self, database_url: str, plans):
         import psycopg
+        from django.db import connection
 
-        self.db = psycopg.connect(database_url, autocommit=True)
+        # With the site's own connection options (its planner costs): the same plans.
+        options = connection.settings_dict["OPTIONS"].get("options", "")
+        self.db = psycopg.connect(database_url, autocommit=True, options=options)
         self.queries = pick_queries_from_plans(plans)
 
     def for_query(self, text: str, get):

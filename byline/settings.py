@@ -133,6 +133,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A page read at random costs about what a page read in order does when the data is cached or
+    # on an SSD; PostgreSQL's default (4) prices a spinning disk. With it, the planner read all
+    # 100,000 searchable stories to join the 245 matches of a rare word (13 ms) rather than look
+    # each one up (3 ms). Sent as a startup option; PgBouncer refuses those: set it empty there
+    # and put it on the database (ALTER DATABASE … SET random_page_cost = 1.1).
+    RANDOM_PAGE_COST = env_str("DATABASE_RANDOM_PAGE_COST", "1.1")
+    if RANDOM_PAGE_COST:
+        try:
+            valid = 0 < float(RANDOM_PAGE_COST) < 1e6
+        except ValueError:
+            valid = False
+        if not valid:
+            given = RANDOM_PAGE_COST
+            raise ImproperlyConfigured(f"DATABASE_RANDOM_PAGE_COST must be a positive number, not {given!r}")
+        DATABASES["default"]["OPTIONS"] = {"options": f"-c random_page_cost={RANDOM_PAGE_COST}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, when set, carries the cache (shared by every web process) and the task queue (RQ).

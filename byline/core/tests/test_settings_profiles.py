@@ -20,6 +20,7 @@ import json
 from byline import settings as s
 print(json.dumps({
     "database": s.DATABASES["default"]["ENGINE"],
+    "database_options": s.DATABASES["default"].get("OPTIONS", {}),
     "cache": s.CACHES["default"]["BACKEND"],
     "cache_location": s.CACHES["default"]["LOCATION"],
     "tasks": s.TASKS["default"]["BACKEND"],
@@ -78,6 +79,15 @@ def test_database_and_redis_urls_switch_to_postgresql_redis_and_rq(tmp_path):
     # RQ's default limit (180 s) would kill a long newsletter send mid-way.
     assert profile["rq_queues"]["default"]["DEFAULT_TIMEOUT"] == -1
     assert {"django_rq", "django_tasks_rq"} <= set(profile["apps"])
+    # The planner prices a page read at random as cached data costs it, not a spinning disk.
+    assert profile["database_options"] == {"options": "-c random_page_cost=1.1"}
+
+
+def test_the_planner_setting_can_be_left_to_the_database_as_pgbouncer_needs(tmp_path):
+    url = "postgres://byline:secret@db.internal:5432/byline"
+    assert load_settings(tmp_path, DATABASE_URL=url, DATABASE_RANDOM_PAGE_COST="")["database_options"] == {}
+    chosen = load_settings(tmp_path, DATABASE_URL=url, DATABASE_RANDOM_PAGE_COST="2")["database_options"]
+    assert chosen == {"options": "-c random_page_cost=2"}
 
 
 def test_the_rq_profile_passes_django_tasks_rq_system_checks(tmp_path):
@@ -168,6 +178,14 @@ print(type(media).__module__, media.url("images/front.jpg"))
         ),
         ({"MEDIA_S3_BUCKET": "b", "MEDIA_S3_CUSTOM_DOMAIN": "https://cdn.example"}, "must be a host name"),
         ({"REDIS_URL": "cache.internal:6379"}, "REDIS_URL must be a URL"),
+        (
+            {"DATABASE_URL": "postgres://db/byline", "DATABASE_RANDOM_PAGE_COST": "1 -c work_mem=1TB"},
+            "DATABASE_RANDOM_PAGE_COST must be a positive number",
+        ),
+        (
+            {"DATABASE_URL": "postgres://db/byline", "DATABASE_RANDOM_PAGE_COST": "-1"},
+            "DATABASE_RANDOM_PAGE_COST must be a positive number",
+        ),
     ],
 )
 def test_incomplete_or_malformed_scale_out_settings_stop_the_start_naming_the_variable(

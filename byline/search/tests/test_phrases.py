@@ -65,7 +65,7 @@ def phrase_entries(words: str) -> set[int]:
         hits = results.hits()
         assert "search_phrase_fts" in hits.tables  # the phrase index answered
         return {row[0] for row in fetch(f"SELECT {hits.entry_id} {hits.source}", hits.params)}  # noqa: S608
-    where, params = results._where()
+    where, params = results._where("entry.id")
     assert "search_phrase_entries" in where
     sql = f"SELECT entry.id FROM wagtailsearch_indexentry AS entry WHERE {where}"  # noqa: S608
     return {row[0] for row in fetch(sql, params)}
