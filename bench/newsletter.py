@@ -16,8 +16,9 @@ The sink is aiosmtpd's Sink handler in its own process. Each size is measured `-
 time on a fresh copy of the database, and the round with the median ratio is reported, beside every
 round's ratio and the highest peak memory: on a shared machine one round can land on a burst of
 someone else's work. The last line printed is the figures as JSON.
-`--profile FOLDER` also writes each send's profile there (`send-<members>.prof`, CPU time of the sending
-threads, for `python -m pstats`); profiling slows the send, so its figures are not comparable then.
+`--profile FOLDER` also writes each send's profile there (`send-<members>-round-<n>.prof`, CPU time of
+the sending threads, for `python -m pstats`); profiling slows the send, so its figures are not
+comparable then.
 """
 
 import argparse
@@ -246,9 +247,7 @@ def measure(size: int, template: Path, port: int, connections: int, sink_pid: in
         # The reference runs just before and just after the send and counts as their mean, so a change
         # in the machine's load during the run shifts both sides alike.
         before = with_sink_cpu(sink_pid, size, lambda: child("reference", env, port, size, connections))
-        send_env = (
-            {**env, "BENCH_PROFILE": str(Path(profile).resolve() / f"send-{size}.prof")} if profile else env
-        )
+        send_env = {**env, "BENCH_PROFILE": profile} if profile else env
         send = with_sink_cpu(sink_pid, size, lambda: child("send", send_env))
         after = with_sink_cpu(sink_pid, size, lambda: child("reference", env, port, size, connections))
         reference = {
@@ -310,7 +309,10 @@ def main() -> None:
         for size in (options.small, options.members):
             rounds = []
             for n in range(max(options.repeat, 1)):
-                rounds.append(measure(size, template, port, options.connections, sink.pid, options.profile))
+                # One profile a round (a single file would keep only the last round's).
+                named = f"send-{size}-round-{n + 1}.prof"
+                profile = str(Path(options.profile).resolve() / named) if options.profile else ""
+                rounds.append(measure(size, template, port, options.connections, sink.pid, profile))
                 print(f"{size:,} members, round {n + 1}: ratio {rounds[-1]['ratio']:.2f}", flush=True)
             results.append(median_round(rounds))
     finally:

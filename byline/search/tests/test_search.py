@@ -305,6 +305,25 @@ def test_a_narrower_word_is_ranked_and_counted_exactly(get, make_story, fts, mon
     assert "2 stories match" in response.content.decode()
 
 
+def test_the_count_is_capped_only_when_enough_matches_may_be_shown(get, make_story, fts, monkeypatch):
+    """The count may stop at its limit without checking each match when the index's own totals
+    prove enough of them are searchable: hidden stories among the matches must not be counted."""
+    monkeypatch.setattr(fts, "COUNT_LIMIT", 3)
+    for n in range(3):
+        make_story(f"Buoy report {n}")
+    make_story("Buoy draft", live=False)
+    make_story("Buoy for members", visibility="members")
+    make_story("Buoy for members, second", visibility="members")
+    make_story("Buoy by email", email_only=True)
+
+    data = json.loads(get({"q": "buoy", "format": "json"}).content)
+    assert (data["total"], data["capped"]) == (3, False)
+
+    make_story("Buoy report 3")
+    data = json.loads(get({"q": "buoy", "format": "json"}).content)
+    assert (data["total"], data["capped"]) == (3, True)
+
+
 def test_the_primary_tag_is_the_first_public_one(get, make_story, make_tag):
     make_story("Quay works", tags=[make_tag("#desk"), make_tag("Harbour"), make_tag("Works")])
     make_story("Quay tour", tags=[make_tag("#only-internal")])
