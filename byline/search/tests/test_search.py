@@ -294,6 +294,21 @@ def test_a_word_in_most_stories_lists_them_newest_first_and_caps_the_count(get, 
     assert json_titles(get({"q": "tide", "format": "json"}))[:2] == ["Notes 4", "Notes 3"]
 
 
+def test_a_phrase_in_most_stories_lists_them_newest_first(get, make_story, fts, monkeypatch):
+    """Phrases alone are read without Wagtail's table on PostgreSQL: the newest-first walk and its
+    count must still keep hidden stories out."""
+    monkeypatch.setattr(fts, "RANKED_MATCHES", 2)
+    now = timezone.now()
+    text = paragraph_body("The harbour wall held through the night.")
+    for n in range(4):
+        make_story(f"Notes {n}", body=text, published_at=now - timedelta(days=10 - n))
+    make_story("Harbour wall draft", body=text, live=False)
+    make_story("Harbour wall for members", body=text, visibility="members", published_at=now)
+    response = get({"q": '"harbour wall"'})
+    assert results(response) == ["Notes 3", "Notes 2", "Notes 1", "Notes 0"]
+    assert "4 stories match" in response.content.decode()
+
+
 def test_a_narrower_word_is_ranked_and_counted_exactly(get, make_story, fts, monkeypatch):
     FTSResults = fts
     monkeypatch.setattr(FTSResults, "RANKED_MATCHES", 3)
