@@ -119,6 +119,9 @@ def test_results_come_twenty_a_page(get, make_story):
     assert set(results(first)).isdisjoint(results(get({"q": "regatta", "page": 2})))
     assert len(results(get({"q": "regatta", "page": "nonsense"}))) == 20
     assert results(get({"q": "regatta", "page": 99})) == results(third)
+    # Ranked pages are not in date order: the links say which way, not "newer".
+    links = BeautifulSoup(third.content, "lxml").select(".pagination a")
+    assert [(link["rel"], link.get_text()) for link in links] == [(["prev"], "Previous matches")]
 
 
 def test_equal_matches_list_the_newest_first(get, make_story):
