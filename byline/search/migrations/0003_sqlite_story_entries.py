@@ -74,8 +74,12 @@ TRIGGERS = {
         "AFTER DELETE ON wagtailsearch_indexentry "
         "BEGIN DELETE FROM search_story_entries WHERE entry_id = OLD.id; END"
     ),
+    # Every full save of a page or story names these columns: the WHEN clauses leave a save that
+    # changed none of them alone.
     "search_story_page_update": (
         "AFTER UPDATE OF live, first_published_at, content_type_id ON wagtailcore_page "
+        "WHEN OLD.live IS NOT NEW.live OR OLD.first_published_at IS NOT NEW.first_published_at "
+        "OR OLD.content_type_id IS NOT NEW.content_type_id "
         f"BEGIN {_refresh('OLD.id')} {_refresh('NEW.id')} END"
     ),
     "search_story_page_delete": (
@@ -84,6 +88,8 @@ TRIGGERS = {
     "search_story_insert": f"AFTER INSERT ON stories_storypage BEGIN {_refresh('NEW.page_ptr_id')} END",
     "search_story_update": (
         "AFTER UPDATE OF visibility, email_only, page_ptr_id ON stories_storypage "
+        "WHEN OLD.visibility IS NOT NEW.visibility OR OLD.email_only IS NOT NEW.email_only "
+        "OR OLD.page_ptr_id IS NOT NEW.page_ptr_id "
         f"BEGIN {_refresh('OLD.page_ptr_id')} {_refresh('NEW.page_ptr_id')} END"
     ),
     "search_story_delete": (
@@ -94,13 +100,15 @@ TRIGGERS = {
 
 
 def keep(cursor) -> None:
-    """Make the table, its indexes and triggers where missing, and fill it from the index: what the
-    migration does, and what apps.py does again after every migrate."""
+    """Make the table and its indexes where missing, the triggers afresh (a database made before a
+    trigger changed gets the new one), and fill the table from the index: what the migration does,
+    and what apps.py does again after every migrate."""
     cursor.execute(TABLE)
     for name, definition in INDEXES.items():
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} {definition}")
     for name, definition in TRIGGERS.items():
-        cursor.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {definition}")
+        cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        cursor.execute(f"CREATE TRIGGER {name} {definition}")
     cursor.execute("DELETE FROM search_story_entries")
     cursor.execute(FILL)
 

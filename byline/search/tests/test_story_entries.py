@@ -146,6 +146,34 @@ def test_search_shows_only_what_the_table_holds(client, site, make_story):
     assert titles() == {"Lighthouse reopens"}
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite counts the rows triggers change")
+def test_a_save_that_changes_nothing_search_reads_writes_nothing_more(make_story):
+    """Every full save names live, the publication date, visibility and email-only; the triggers
+    rewrite a story's rows only when one of them changed."""
+    story = make_story("Harbour lights")
+
+    def rows_changed(sql: str) -> int:
+        before = connection.connection.total_changes  # triggers' changes included
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [story.pk])
+        return connection.connection.total_changes - before
+
+    page, story_row = (
+        "UPDATE wagtailcore_page SET {} WHERE id = %s",
+        "UPDATE stories_storypage SET {} WHERE page_ptr_id = %s",
+    )
+    # The updated row alone, nothing written by a trigger.
+    assert rows_changed(page.format("live = live, first_published_at = first_published_at")) == 1
+    assert rows_changed(story_row.format("visibility = visibility, email_only = email_only")) == 1
+    # A real change still rewrites the story's rows.
+    assert rows_changed(story_row.format("email_only = 1")) > 1
+    assert story.pk not in {row[1] for row in stored()}
+    assert rows_changed(story_row.format("email_only = 0")) > 1
+    assert rows_changed(page.format("first_published_at = '2020-01-01 00:00:00'")) > 1
+    assert {row[1:] for row in stored()} == {(story.pk, "2020-01-01 00:00:00")}
+    assert_in_step()
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite drops triggers when it rebuilds a table")
 def test_triggers_lost_to_a_table_rebuild_are_back_after_migrate_and_the_table_refilled(make_story):
     story = make_story("Harbour lights")
