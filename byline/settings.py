@@ -148,7 +148,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         if not valid:
             given = RANDOM_PAGE_COST
             raise ImproperlyConfigured(f"DATABASE_RANDOM_PAGE_COST must be a positive number, not {given!r}")
-        DATABASES["default"]["OPTIONS"] = {"options": f"-c random_page_cost={RANDOM_PAGE_COST}"}
+        # Added to what the URL set (?sslmode=…, ?options=…), which it must not replace.
+        connect_options = DATABASES["default"].setdefault("OPTIONS", {})
+        planner = f"-c random_page_cost={RANDOM_PAGE_COST}"
+        connect_options["options"] = f"{connect_options.get('options', '')} {planner}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, when set, carries the cache (shared by every web process) and the task queue (RQ).

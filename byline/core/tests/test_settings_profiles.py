@@ -90,6 +90,12 @@ def test_the_planner_setting_can_be_left_to_the_database_as_pgbouncer_needs(tmp_
     assert chosen == {"options": "-c random_page_cost=2"}
 
 
+def test_the_planner_setting_keeps_the_options_the_database_url_gives(tmp_path):
+    url = "postgres://byline:secret@db.internal:5432/byline?sslmode=require&options=-c%20statement_timeout%3D5000"
+    options = load_settings(tmp_path, DATABASE_URL=url)["database_options"]
+    assert options == {"sslmode": "require", "options": "-c statement_timeout=5000 -c random_page_cost=1.1"}
+
+
 def test_the_rq_profile_passes_django_tasks_rq_system_checks(tmp_path):
     """django-tasks-rq checks that django_rq is installed and that every queue is in RQ_QUEUES."""
     done = subprocess.run(
