@@ -31,16 +31,21 @@ INDEXES = {
 }
 
 
-def _write(where: str) -> str:
-    """An INSERT of the rows of the index entries chosen by `where` (SQL on `entry`, `page` and
-    `story`): only searchable stories get one."""
+def searchable_rows(where: str) -> str:
+    """The rows of the index entries chosen by `where` (SQL on `entry`, `page` and `story`) that are
+    searchable stories: the table's one definition, which 0004 (PostgreSQL) reads too."""
     return (
-        "INSERT OR REPLACE INTO search_story_entries (entry_id, page_id, published) "  # noqa: S608
-        "SELECT entry.id, page.id, page.first_published_at FROM wagtailcore_page AS page "
+        "SELECT entry.id, page.id, page.first_published_at FROM wagtailcore_page AS page "  # noqa: S608
         "JOIN stories_storypage AS story ON story.page_ptr_id = page.id "
         "JOIN wagtailsearch_indexentry AS entry ON entry.content_type_id = page.content_type_id "
         "AND entry.object_id = CAST(page.id AS TEXT) "
         f"WHERE page.live AND story.visibility = 'public' AND NOT story.email_only AND {where}"
+    )
+
+
+def _write(where: str) -> str:
+    return (
+        f"INSERT OR REPLACE INTO search_story_entries (entry_id, page_id, published) {searchable_rows(where)}"
     )
 
 
@@ -75,22 +80,22 @@ TRIGGERS = {
         "BEGIN DELETE FROM search_story_entries WHERE entry_id = OLD.id; END"
     ),
     # Every full save of a page or story names these columns: the WHEN clauses leave a save that
-    # changed none of them alone.
+    # changed none of them alone. A page's id and a story's page_ptr_id never change (Wagtail moves
+    # a page by its path): one refresh, of the row's own page.
     "search_story_page_update": (
         "AFTER UPDATE OF live, first_published_at, content_type_id ON wagtailcore_page "
         "WHEN OLD.live IS NOT NEW.live OR OLD.first_published_at IS NOT NEW.first_published_at "
         "OR OLD.content_type_id IS NOT NEW.content_type_id "
-        f"BEGIN {_refresh('OLD.id')} {_refresh('NEW.id')} END"
+        f"BEGIN {_refresh('NEW.id')} END"
     ),
     "search_story_page_delete": (
         "AFTER DELETE ON wagtailcore_page BEGIN DELETE FROM search_story_entries WHERE page_id = OLD.id; END"
     ),
     "search_story_insert": f"AFTER INSERT ON stories_storypage BEGIN {_refresh('NEW.page_ptr_id')} END",
     "search_story_update": (
-        "AFTER UPDATE OF visibility, email_only, page_ptr_id ON stories_storypage "
+        "AFTER UPDATE OF visibility, email_only ON stories_storypage "
         "WHEN OLD.visibility IS NOT NEW.visibility OR OLD.email_only IS NOT NEW.email_only "
-        "OR OLD.page_ptr_id IS NOT NEW.page_ptr_id "
-        f"BEGIN {_refresh('OLD.page_ptr_id')} {_refresh('NEW.page_ptr_id')} END"
+        f"BEGIN {_refresh('NEW.page_ptr_id')} END"
     ),
     "search_story_delete": (
         "AFTER DELETE ON stories_storypage "

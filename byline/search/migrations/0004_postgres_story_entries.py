@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.db import migrations
 
 # The searchable stories by index entry (0003's table) on PostgreSQL: one row for each entry of
@@ -13,7 +15,8 @@ from django.db import migrations
 # once, here. The page's and story's triggers fire only when a value they read changes: every
 # full save of a page names those columns.
 
-TABLE = "search_story_entries"
+# What a row is: the same definition as on SQLite.
+searchable_rows = import_module("byline.search.migrations.0003_sqlite_story_entries").searchable_rows
 
 
 def _page_changed(function: str, page_key: str) -> str:
@@ -29,27 +32,22 @@ def _page_changed(function: str, page_key: str) -> str:
 
 
 SCHEMA = [
-    f"""
-    CREATE TABLE IF NOT EXISTS {TABLE} (
+    """
+    CREATE TABLE IF NOT EXISTS search_story_entries (
       entry_id integer PRIMARY KEY, page_id integer NOT NULL, published timestamp with time zone
     )
     """,
-    f"CREATE INDEX IF NOT EXISTS search_story_entries_page ON {TABLE} (page_id)",
-    f"CREATE INDEX IF NOT EXISTS search_story_entries_newest ON {TABLE} (published DESC, page_id DESC)",
+    "CREATE INDEX IF NOT EXISTS search_story_entries_page ON search_story_entries (page_id)",
+    "CREATE INDEX IF NOT EXISTS search_story_entries_newest ON search_story_entries (published DESC, page_id DESC)",
     # One page's rows written afresh: its index entry, if it is a searchable story. The entry is
     # found by Wagtail's unique (content type, object id) index.
-    """
+    f"""
     CREATE OR REPLACE FUNCTION search_story_write(one_page integer) RETURNS void LANGUAGE sql AS $$
       DELETE FROM search_story_entries WHERE page_id = one_page;
-      INSERT INTO search_story_entries (entry_id, page_id, published)
-      SELECT entry.id, page.id, page.first_published_at FROM wagtailcore_page AS page
-      JOIN stories_storypage AS story ON story.page_ptr_id = page.id
-      JOIN wagtailsearch_indexentry AS entry ON entry.content_type_id = page.content_type_id
-       AND entry.object_id = page.id::text
-      WHERE page.id = one_page AND page.live AND story.visibility = 'public' AND NOT story.email_only
+      INSERT INTO search_story_entries (entry_id, page_id, published) {searchable_rows("page.id = one_page")}
       ON CONFLICT (entry_id) DO UPDATE SET page_id = EXCLUDED.page_id, published = EXCLUDED.published;
     $$
-    """,
+    """,  # noqa: S608  (SQL, no input)
     """
     CREATE OR REPLACE FUNCTION search_story_entry_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -115,14 +113,9 @@ TRIGGERS = {
 }
 
 FILL = [
-    f"TRUNCATE {TABLE}",
-    f"INSERT INTO {TABLE} (entry_id, page_id, published) "  # noqa: S608  (SQL, no input)
-    "SELECT entry.id, page.id, page.first_published_at FROM wagtailcore_page AS page "
-    "JOIN stories_storypage AS story ON story.page_ptr_id = page.id "
-    "JOIN wagtailsearch_indexentry AS entry ON entry.content_type_id = page.content_type_id "
-    "AND entry.object_id = page.id::text "
-    "WHERE page.live AND story.visibility = 'public' AND NOT story.email_only",
-    f"ANALYZE {TABLE}",
+    "TRUNCATE search_story_entries",
+    f"INSERT INTO search_story_entries (entry_id, page_id, published) {searchable_rows('TRUE')}",
+    "ANALYZE search_story_entries",
 ]
 
 
@@ -143,7 +136,7 @@ def drop(apps, schema_editor):
         return
     for name, (table, _) in TRIGGERS.items():
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-    schema_editor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+    schema_editor.execute("DROP TABLE IF EXISTS search_story_entries")
     for function in (
         "search_story_forget_all()",
         "search_story_changed()",
